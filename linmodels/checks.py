@@ -1,0 +1,162 @@
+"""Input checks shared by every fitter.
+
+Shapes are static in JAX, so shape problems (wrong rank, mismatched lengths, empty data) raise a
+``ValueError`` always, also under ``jax.jit`` and ``jax.vmap``, at trace time. Value problems
+(NaN or infinite entries, labels outside the allowed set) can only be seen on concrete arrays:
+they raise when the inputs are concrete and are skipped when the inputs are traced. Under ``jit``
+a non-finite input therefore propagates; the iterative solvers report it as ``diverged`` in their
+result, and the closed forms return non-finite parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Array = jax.Array
+
+
+def is_concrete(x: Any) -> bool:
+  """Whether ``x`` holds values (not a tracer under ``jit``/``vmap``/``grad``)."""
+  return not isinstance(x, jax.core.Tracer)
+
+
+def as_float(x: Any, name: str) -> Array:
+  """``x`` as a floating-point array; integer and boolean inputs become the default float.
+
+  Args:
+    x: array-like.
+    name: the argument's name, for error messages.
+
+  Returns:
+    A JAX array of a floating dtype (float32 unless x64 is enabled or ``x`` is float64 already).
+  """
+  if isinstance(x, (list, tuple)) or np.isscalar(x):
+    x = np.asarray(x)
+  dtype = getattr(x, "dtype", None)
+  if dtype is None:
+    raise ValueError(f"{name} must be an array, got {type(x).__name__}")
+  if jnp.issubdtype(dtype, jnp.complexfloating):
+    raise ValueError(f"{name} must be real, got dtype {dtype}")
+  if not jnp.issubdtype(dtype, jnp.floating):
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+  return jnp.asarray(x)
+
+
+def check_finite(x: Array, name: str) -> None:
+  """Raises ``ValueError`` if a concrete ``x`` holds NaN or infinite values."""
+  if is_concrete(x):
+    bad = ~np.isfinite(np.asarray(x))
+    if bad.any():
+      first = tuple(int(i) for i in np.argwhere(bad)[0])
+      raise ValueError(
+          f"{name} holds {int(bad.sum())} non-finite value(s) (NaN or inf), first at index "
+          f"{first}; {name}.shape={tuple(x.shape)}")
+
+
+def check_xs(xs: Any, name: str = "xs") -> Array:
+  """Checks a design matrix: rank 2 ``[n, d]`` with ``n, d >= 1``, finite, cast to float.
+
+  A rank-1 ``xs`` is refused rather than guessed at (``[n]`` could be n examples of one feature or
+  one example of n features): reshape it with ``xs[:, None]``.
+  """
+  xs = as_float(xs, name)
+  if xs.ndim != 2:
+    hint = " (one feature? use xs[:, None])" if xs.ndim == 1 else ""
+    raise ValueError(f"{name} must have rank 2 [n, d], got shape {tuple(xs.shape)}{hint}")
+  if xs.shape[0] == 0:
+    raise ValueError(f"{name} is empty: no examples, shape {tuple(xs.shape)}")
+  if xs.shape[1] == 0:
+    raise ValueError(f"{name} has no features, shape {tuple(xs.shape)}")
+  check_finite(xs, name)
+  return xs
+
+
+def check_xy(xs: Any, ys: Any, *, xs_name: str = "xs", ys_name: str = "ys") -> tuple[Array, Array]:
+  """Checks a regression data set.
+
+  Args:
+    xs: `[n, d]` inputs.
+    ys: `[n]` or `[n, k]` targets.
+    xs_name: name of ``xs`` in messages.
+    ys_name: name of ``ys`` in messages.
+
+  Returns:
+    ``(xs, ys)`` as float arrays of one common dtype.
+
+  Raises:
+    ValueError: wrong ranks, mismatched lengths, empty data or non-finite values.
+
+  >>> import jax.numpy as jnp
+  >>> check_xy(jnp.ones((3, 2)), jnp.ones(4))
+  Traceback (most recent call last):
+  ...
+  ValueError: xs and ys have different numbers of examples: xs.shape=(3, 2), ys.shape=(4,)
+  """
+  xs = check_xs(xs, xs_name)
+  ys = as_float(ys, ys_name)
+  if ys.ndim not in (1, 2):
+    raise ValueError(f"{ys_name} must have rank 1 [n] or 2 [n, k], got shape {tuple(ys.shape)}")
+  if ys.shape[0] != xs.shape[0]:
+    raise ValueError(
+        f"{xs_name} and {ys_name} have different numbers of examples: "
+        f"{xs_name}.shape={tuple(xs.shape)}, {ys_name}.shape={tuple(ys.shape)}")
+  if ys.ndim == 2 and ys.shape[1] == 0:
+    raise ValueError(f"{ys_name} has no outputs, shape {tuple(ys.shape)}")
+  check_finite(ys, ys_name)
+  dtype = jnp.result_type(xs.dtype, ys.dtype)
+  return xs.astype(dtype), ys.astype(dtype)
+
+
+def check_weights(sample_weight: Any, n: int, dtype: Any) -> Array | None:
+  """Checks optional sample weights: `[n]`, finite, non-negative, not all zero (when concrete)."""
+  if sample_weight is None:
+    return None
+  sw = as_float(sample_weight, "sample_weight").astype(dtype)
+  if sw.shape != (n,):
+    raise ValueError(f"sample_weight must have shape ({n},), got {tuple(sw.shape)}")
+  check_finite(sw, "sample_weight")
+  if is_concrete(sw):
+    sw_np = np.asarray(sw)
+    if (sw_np < 0).any():
+      raise ValueError(f"sample_weight has {int((sw_np < 0).sum())} negative value(s)")
+    if not (sw_np > 0).any():
+      raise ValueError("sample_weight is zero everywhere: no example carries weight")
+  return sw
+
+
+def check_labels(labels: Any, n: int, *, allowed: tuple[int, ...] | None = None,
+                 num_classes: int | None = None, name: str = "labels") -> Array:
+  """Checks class labels: `[n]` integers (or integral floats) in the allowed set (when concrete).
+
+  Args:
+    labels: `[n]` labels.
+    n: expected number of examples.
+    allowed: the allowed values, e.g. ``(0, 1)`` or ``(-1, 1)``; ``None`` with ``num_classes``
+      means ``0 .. num_classes - 1``.
+    num_classes: number of classes, for integer class labels.
+    name: name in messages.
+
+  Returns:
+    The labels as an integer array.
+  """
+  if isinstance(labels, (list, tuple)):
+    labels = np.asarray(labels)
+  labels = jnp.asarray(labels)
+  if labels.ndim != 1:
+    raise ValueError(f"{name} must have rank 1 [n], got shape {tuple(labels.shape)}")
+  if labels.shape[0] != n:
+    raise ValueError(f"{name} has {labels.shape[0]} entries but xs has {n} examples")
+  if is_concrete(labels):
+    lab = np.asarray(labels)
+    if not np.all(np.isfinite(lab)) or not np.all(lab == np.round(lab)):
+      raise ValueError(f"{name} must be integers, got values such as {lab[~(lab == np.round(lab))][:3]}")
+    values = set(np.unique(lab).astype(int).tolist())
+    valid = set(allowed) if allowed is not None else set(range(num_classes or 0))
+    if not values <= valid:
+      raise ValueError(
+          f"{name} holds values {sorted(values - valid)} outside the allowed set {sorted(valid)}")
+  return labels.astype(jnp.int32)

@@ -1,0 +1,293 @@
+"""Closed-form least squares: the normal equation ``w* = (XᵀX)⁻¹XᵀY`` and its stable relatives.
+
+The lecture solves ``∇L(w) = -XᵀY + XᵀXw = 0`` for ``w* = (XᵀX)⁻¹XᵀY``. Forming ``XᵀX`` squares
+the condition number of ``X``: in float32 (``eps ≈ 1.2e-7``) a design with ``cond(X) = 1e3``
+already loses about 1e-1 of relative accuracy in ``w`` through the normal equations, where a QR or
+SVD solve loses about 1e-4. This module offers both, and an ``"auto"`` method that estimates the
+conditioning from the Gram matrix it has already formed and takes the orthogonal path only when
+the normal equations would cost digits.
+
+Every method works in the same frame:
+
+* with ``fit_intercept=True`` the (weighted) column means are subtracted from ``X`` and ``Y``
+  first, so that the intercept is exact and never penalised: ``b = ȳ - x̄ᵀw``;
+* optional sample weights ``s`` scale the rows by ``√s``
+  (minimising ``½ Σ sᵢ (yᵢ - wᵀxᵢ - b)²``);
+* ridge adds ``½ l2 ‖w‖²`` (scikit-learn's ``Ridge(alpha=l2)``); ``l2`` is a traced argument, so
+  ``jax.vmap`` over it computes a whole ridge path in one call;
+* except for ``"svd"`` and ``"inv"``, the columns are scaled to unit norm before factorising
+  (equilibration), which costs nothing and keeps the normal equations from losing digits to badly
+  scaled features; the penalty is carried into the scaled frame exactly.
+
+Matrix products run at ``Precision.HIGHEST``, so that a GPU's TF32 default never costs digits.
+
+Rank-deficient and ill-conditioned data: ``"svd"`` returns the minimum-norm solution (in the
+original coordinates; the intercept is not part of the norm) with the cutoff ``rcond · s_max``,
+``rcond = eps · max(n, d)`` by default as in ``numpy.linalg.lstsq``. ``"auto"`` never uses the
+normal equations when the estimated ``cond(X)`` exceeds ``0.1 / √eps`` (about 290 in float32,
+6.7e6 in float64); it then solves through a QR factorisation followed by an SVD of the small
+factor ``R``, which reveals the rank; its minimum-norm solution is taken in the column-scaled
+frame. ``"cholesky"``, ``"solve"``, ``"qr"`` and ``"inv"`` assume full column rank and return
+non-finite or meaningless numbers when it fails; their ``info.rank`` says ``-1`` when they cannot
+tell.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+from jax import lax
+
+from linmodels import checks
+from linmodels.linear import HIGHEST, LinearParams
+
+Array = jax.Array
+Method = Literal["auto", "cholesky", "solve", "qr", "svd", "inv"]
+METHODS = ("auto", "cholesky", "solve", "qr", "svd", "inv")
+
+_POWER_ITERS = 24
+
+
+class LstsqInfo(NamedTuple):
+  """How a closed-form solve went.
+
+  Attributes:
+    rank: `[]` int32, the numerical rank of the (centred) design; ``-1`` when the method cannot
+      tell (the normal equations on a nearly singular Gram matrix).
+    cond: `[]` an estimate of the 2-norm condition number of the centred design, column-scaled for
+      every method but ``"svd"`` and ``"inv"``. Exact (from singular values) for ``"svd"``,
+      ``"qr"`` and ``"auto"``'s stable path; a power-iteration estimate (a lower bound, usually
+      within a few percent) on the normal-equation paths. ``inf`` for a singular design.
+    stable: `[]` bool, whether an orthogonal factorisation (QR/SVD) produced the answer.
+  """
+  rank: Array
+  cond: Array
+  stable: Array
+
+
+def _mm(a: Array, b: Array) -> Array:
+  return jnp.matmul(a, b, precision=HIGHEST)
+
+
+def _power_cond(gram: Array, chol: Array) -> Array:
+  """cond₂(X) ≈ √(λ_max/λ_min) of ``gram = XᵀX``: power iteration on G and, via ``chol``, on G⁻¹."""
+  d = gram.shape[0]
+  v0 = jax.random.normal(jax.random.key(0), (d,), gram.dtype)
+  v0 = v0 / jnp.linalg.norm(v0)
+
+  def normalise(v):
+    return v / jnp.maximum(jnp.linalg.norm(v), jnp.finfo(v.dtype).tiny)
+
+  v_max = lax.fori_loop(0, _POWER_ITERS, lambda _, v: normalise(_mm(gram, v)), v0)
+  v_min = lax.fori_loop(0, _POWER_ITERS,
+                        lambda _, v: normalise(jsl.cho_solve((chol, True), v)), v0)
+  lam_max = jnp.dot(v_max, _mm(gram, v_max), precision=HIGHEST)
+  lam_min = jnp.dot(v_min, _mm(gram, v_min), precision=HIGHEST)
+  cond = jnp.sqrt(lam_max / lam_min)
+  bad = ~jnp.all(jnp.isfinite(chol)) | ~(lam_min > 0)
+  return jnp.where(bad, jnp.inf, cond)
+
+
+def _gram_rank(cond: Array, d: int, dtype) -> Array:
+  # The Gram matrix resolves cond(X) only up to about 1/√eps: past that it cannot tell the rank.
+  resolvable = cond * cond * jnp.finfo(dtype).eps * d < 1.0
+  return jnp.where(resolvable, d, -1).astype(jnp.int32)
+
+
+def _svd_solve(u_t_y: Array, s: Array, vt: Array, l2_scaled: Array | float, cutoff: Array):
+  """``V diag(f) (Uᵀ Y)`` with ridge filter factors ``f = s / (s² + l2)``, zero below the cutoff."""
+  keep = s > cutoff
+  f = jnp.where(keep, s / jnp.where(keep, s * s + l2_scaled, 1.0), 0.0)
+  return _mm(vt.T, f[:, None] * u_t_y), jnp.sum(keep).astype(jnp.int32)
+
+
+def _stable_solve(xs_s: Array, ys_c: Array, pen: Array, rcond: Array):
+  """QR of ``[X; √pen]`` (only R is formed), then an SVD of the `[d, d]` factor, then one step of
+  refinement with the residual in data space (corrected semi-normal equations)."""
+  n, d = xs_s.shape
+  k = ys_c.shape[1]
+  aug_x = jnp.concatenate([xs_s, jnp.diag(jnp.sqrt(pen))], axis=0)
+  aug_y = jnp.concatenate([ys_c, jnp.zeros((d, k), ys_c.dtype)], axis=0)
+  r_full = jnp.linalg.qr(jnp.concatenate([aug_x, aug_y], axis=1), mode="r")
+  r, qty = r_full[:d, :d], r_full[:d, d:]
+  ur, s, vt = jnp.linalg.svd(r)
+  cutoff = rcond * s[0]
+  v, rank = _svd_solve(_mm(ur.T, qty), s, vt, 0.0, cutoff)
+  # One refinement step: v += (RᵀR)⁺ (Xᵀ(Y - Xv) - pen·v), restricted to the kept directions.
+  grad = _mm(xs_s.T, ys_c - _mm(xs_s, v)) - pen[:, None] * v
+  keep = s > cutoff
+  inv_s2 = jnp.where(keep, 1.0 / jnp.where(keep, s * s, 1.0), 0.0)
+  v = v + _mm(vt.T, inv_s2[:, None] * _mm(vt, grad))
+  cond = jnp.where(s[-1] > 0, s[0] / s[-1], jnp.inf)
+  return v, rank, cond
+
+
+def _gram_and_rhs(xs_s: Array, ys_c: Array) -> tuple[Array, Array]:
+  """``XᵀX`` and ``XᵀY`` in one pass over the data, as the Gram matrix of ``[X Y]``."""
+  d = xs_s.shape[1]
+  z = jnp.concatenate([xs_s, ys_c], axis=1)
+  m = _mm(z.T, z)
+  return m[:d, :d], m[:d, d:]
+
+
+@functools.partial(jax.jit, static_argnames=("method", "fit_intercept"))
+def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
+  n, d = xs.shape
+  dtype = xs.dtype
+  l2 = jnp.asarray(l2, dtype)
+  if sw is None:
+    x_mean = jnp.mean(xs, axis=0) if fit_intercept else jnp.zeros((d,), dtype)
+    y_mean = jnp.mean(ys2, axis=0) if fit_intercept else jnp.zeros(ys2.shape[1:], dtype)
+    xs_c, ys_c = xs - x_mean[None, :], ys2 - y_mean[None, :]
+  else:
+    sw = sw / jnp.sum(sw) * n  # weights only matter relative to each other and to l2
+    if fit_intercept:
+      x_mean = _mm(sw, xs) / n
+      y_mean = _mm(sw, ys2) / n
+    else:
+      x_mean, y_mean = jnp.zeros((d,), dtype), jnp.zeros(ys2.shape[1:], dtype)
+    root = jnp.sqrt(sw)[:, None]
+    xs_c, ys_c = (xs - x_mean[None, :]) * root, (ys2 - y_mean[None, :]) * root
+
+  if rcond is None:
+    rcond = jnp.finfo(dtype).eps * max(n, d)
+  rcond = jnp.asarray(rcond, dtype)
+
+  if method in ("svd", "inv"):
+    scale = jnp.ones((d,), dtype)
+    xs_s = xs_c
+  else:
+    norms = jnp.linalg.norm(xs_c, axis=0)
+    scale = jnp.where(norms > 0, norms, 1.0)
+    xs_s = xs_c / scale[None, :]
+  pen = l2 / (scale * scale)  # ½ l2 ‖w‖² = ½ Σ pen_j v_j² with v = scale · w
+
+  if method == "svd":
+    u, s, vt = jnp.linalg.svd(xs_s, full_matrices=False)
+    v, rank = _svd_solve(_mm(u.T, ys_c), s, vt, l2, rcond * s[0])
+    cond = jnp.where(s[-1] > 0, s[0] / s[-1], jnp.inf) if min(n, d) == d else jnp.inf
+    stable = True
+  elif method == "qr":
+    v, rank, cond = _stable_solve(xs_s, ys_c, pen, rcond)
+    # Plain QR does not reveal the rank by itself; the SVD of R above does, and we use its answer.
+    stable = True
+  else:
+    gram, rhs = _gram_and_rhs(xs_s, ys_c)
+    gram_pen = gram + jnp.diag(pen)
+    chol = jnp.linalg.cholesky(gram_pen)
+    cond = _power_cond(gram_pen, chol)
+    rank = _gram_rank(cond, d, dtype)
+    stable = False
+    if method == "cholesky":
+      v = jsl.cho_solve((chol, True), rhs)
+    elif method == "solve":
+      v = jnp.linalg.solve(gram_pen, rhs)
+    elif method == "inv":
+      v = _mm(jnp.linalg.inv(gram_pen), rhs)
+    else:  # auto
+      threshold = 0.1 / jnp.sqrt(jnp.finfo(dtype).eps)
+      fast = jnp.isfinite(cond) & (cond < threshold)
+
+      def fast_path(_):
+        v0 = jsl.cho_solve((chol, True), rhs)
+        grad = _mm(xs_s.T, ys_c - _mm(xs_s, v0)) - pen[:, None] * v0
+        return v0 + jsl.cho_solve((chol, True), grad), jnp.int32(d), cond
+
+      def stable_path(_):
+        return _stable_solve(xs_s, ys_c, pen, rcond)
+
+      v, rank, cond = lax.cond(fast, fast_path, stable_path, None)
+      stable = ~fast
+  w = v / scale[:, None]
+  b = y_mean - _mm(x_mean, w)
+  info = LstsqInfo(rank=jnp.asarray(rank, jnp.int32), cond=jnp.asarray(cond, dtype),
+                   stable=jnp.asarray(stable))
+  return w, b, info
+
+
+def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "auto",
+          fit_intercept: bool = True, sample_weight: Array | None = None,
+          rcond: float | None = None) -> tuple[LinearParams, LstsqInfo]:
+  """Least squares in closed form: ``argmin_w,b ½ Σ sᵢ (yᵢ - wᵀxᵢ - b)² + ½ l2 ‖w‖²``.
+
+  With ``l2 = 0`` and no intercept this is the lecture's normal equation
+  ``w* = (XᵀX)⁻¹ XᵀY``. See the module docstring for the methods and their failure modes:
+
+  * ``"auto"`` (default): Cholesky of the equilibrated Gram matrix plus one refinement step
+    when the estimated ``cond(X) < 0.1/√eps``; otherwise QR followed by an SVD of ``R``.
+  * ``"cholesky"``: the normal equations, ``cho_solve``. Fast; squares the condition number.
+  * ``"solve"``: the normal equations by LU (``jnp.linalg.solve``).
+  * ``"qr"``: QR of the (augmented) design, then a rank-revealing SVD of the small ``R``.
+  * ``"svd"``: SVD of the design; minimum-norm solution for rank-deficient ``X`` and ``d > n``.
+  * ``"inv"``: ``(XᵀX)⁻¹`` formed explicitly, as taught. Didactic only: slower and less accurate
+    than every other method.
+
+  Args:
+    xs: `[n, d]` inputs.
+    ys: `[n]` targets, or `[n, k]` for ``k`` outputs solved at once.
+    l2: `[]` ridge strength (traced: ``jax.vmap`` over it for a ridge path).
+    method: one of ``"auto"``, ``"cholesky"``, ``"solve"``, ``"qr"``, ``"svd"``, ``"inv"``.
+    fit_intercept: fit an unpenalised bias ``b`` (by centring); ``False`` gives ``b = 0``.
+    sample_weight: optional `[n]` non-negative weights.
+    rcond: relative cutoff on singular values for ``"svd"``/``"qr"``/``"auto"``; default
+      ``eps · max(n, d)``.
+
+  Returns:
+    ``(params, info)``: ``LinearParams`` with `w` `[d]` (or `[d, k]`) and `b` `[]` (or `[k]`), and
+    an ``LstsqInfo`` with the rank and a condition-number estimate.
+
+  Raises:
+    ValueError: for an unknown method or bad inputs (see ``linmodels.checks``).
+
+  >>> import jax.numpy as jnp
+  >>> xs = jnp.array([[0.0], [1.0], [2.0], [3.0]])
+  >>> params, info = lstsq(xs, 2.0 * xs[:, 0] + 1.0)
+  >>> params.w.round(4), params.b.round(4), int(info.rank)
+  (Array([2.], dtype=float32), Array(1., dtype=float32), 1)
+  """
+  if method not in METHODS:
+    raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+  xs, ys = checks.check_xy(xs, ys)
+  sw = checks.check_weights(sample_weight, xs.shape[0], xs.dtype)
+  ys2 = ys if ys.ndim == 2 else ys[:, None]
+  w, b, info = _lstsq(xs, ys2, sw, l2, rcond, method=method, fit_intercept=fit_intercept)
+  if ys.ndim == 1:
+    w, b = w[:, 0], b[0]
+  return LinearParams(w=w, b=b), info
+
+
+def conditioning(xs: Array, *, fit_intercept: bool = True, scale: bool = True,
+                 rcond: float | None = None) -> tuple[Array, Array]:
+  """The 2-norm condition number and numerical rank of a design, from its singular values.
+
+  Args:
+    xs: `[n, d]` inputs.
+    fit_intercept: centre the columns first (the design the intercept fit actually solves).
+    scale: scale the columns to unit norm first (the frame ``lstsq`` factorises in).
+    rcond: relative singular-value cutoff for the rank; default ``eps · max(n, d)``.
+
+  Returns:
+    ``(cond, rank)``: `[]` float (``inf`` if singular) and `[]` int32.
+
+  >>> import jax.numpy as jnp
+  >>> cond, rank = conditioning(jnp.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.1]]))
+  >>> int(rank)
+  2
+  """
+  xs = checks.check_xs(xs)
+  n, d = xs.shape
+  if fit_intercept:
+    xs = xs - jnp.mean(xs, axis=0)[None, :]
+  if scale:
+    norms = jnp.linalg.norm(xs, axis=0)
+    xs = xs / jnp.where(norms > 0, norms, 1.0)[None, :]
+  s = jnp.linalg.svd(xs, compute_uv=False)
+  if rcond is None:
+    rcond = jnp.finfo(xs.dtype).eps * max(n, d)
+  rank = jnp.sum(s > rcond * s[0]).astype(jnp.int32)
+  cond = jnp.where((s[-1] > 0) & (min(n, d) == d), s[0] / s[-1], jnp.inf)
+  return cond, rank

@@ -1,0 +1,176 @@
+"""Iterative fitting shared by every model: a fixed-length ``lax.scan`` over any pure loss.
+
+The lecture's gradient descent ``w := w - α dL/dw`` is ``fit_gd``; ``fit_optax`` runs the same loop
+with any optax ``GradientTransformation`` (sgd, momentum, adam, lbfgs, ...). Both are pure,
+``jit``- and ``vmap``-friendly: the learning rate and every other numeric hyperparameter are
+traced arguments, the number of steps is static, and the status of the run comes back as arrays
+(a Python warning cannot live under ``vmap``):
+
+* ``losses[t]`` is the loss at the iterate before step ``t``; once the run stops early (``tol``
+  reached) the iterate is frozen and the history repeats its loss; once it diverges the history
+  repeats the offending (non-finite or exploded) loss, so that ``losses[-1]`` shows the failure.
+* ``diverged`` is set when the loss or gradient becomes non-finite or the loss exceeds
+  ``divergence_factor × max(|L(θ₀)|, eps)``; the params returned are then the last iterate whose
+  loss was acceptable, never NaN.
+* ``converged`` is ``grad_norm <= tol``; with the default ``tol = 0`` the loop runs all its steps
+  and reports ``converged`` only at an exact stationary point.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from jax import lax
+
+Array = jax.Array
+PyTree = Any
+LossFn = Callable[..., Array]
+
+
+class FitResult(NamedTuple):
+  """The outcome of an iterative fit.
+
+  Attributes:
+    params: the final parameters (a pytree shaped as the initial ones).
+    losses: `[num_steps]` the loss before each step.
+    converged: `[]` bool, ``grad_norm <= tol`` at the end.
+    diverged: `[]` bool, the loss or gradient blew up (see the module docstring).
+    grad_norm: `[]` the global gradient norm at the returned params.
+    num_steps: `[]` int32, the number of updates applied.
+  """
+  params: PyTree
+  losses: Array
+  converged: Array
+  diverged: Array
+  grad_norm: Array
+  num_steps: Array
+
+
+def _tree_finite(tree: PyTree) -> Array:
+  leaves = jax.tree_util.tree_leaves(tree)
+  return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+
+
+def _select(pred: Array, on_true: PyTree, on_false: PyTree) -> PyTree:
+  return jax.tree_util.tree_map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
+
+
+def fit_optax(loss_fn: LossFn, params: PyTree, data: tuple, optimizer: optax.GradientTransformation,
+              *, num_steps: int, tol: Array | float = 0.0,
+              divergence_factor: Array | float = 1e6) -> FitResult:
+  """Minimises ``loss_fn(params, *data)`` with an optax optimizer for ``num_steps`` steps.
+
+  The loop is a ``lax.scan`` of fixed length; an optional tolerance freezes the iterate once the
+  gradient norm falls to ``tol`` (shapes stay fixed, so this works under ``vmap``). L-BFGS and
+  other transformations that need the value and the objective (``optax.lbfgs``) receive them.
+
+  Args:
+    loss_fn: pure ``loss_fn(params, *data) -> []`` scalar loss.
+    params: initial parameters, any pytree of float arrays.
+    data: a tuple of arrays passed to ``loss_fn`` after ``params``.
+    optimizer: an optax ``GradientTransformation``; build it inside the traced function from traced
+      hyperparameters (``optax.adam(lr)``) to sweep them with ``vmap``.
+    num_steps: number of steps (static).
+    tol: `[]` stop once the global gradient norm is at most ``tol`` (traced).
+    divergence_factor: `[]` report divergence when the loss exceeds this multiple of the initial
+      loss's magnitude (traced).
+
+  Returns:
+    A ``FitResult``.
+
+  >>> import jax.numpy as jnp, optax
+  >>> loss = lambda w, xs, ys: jnp.mean((xs @ w - ys) ** 2)
+  >>> xs, ys = jnp.eye(2), jnp.array([1.0, -2.0])
+  >>> res = fit_optax(loss, jnp.zeros(2), (xs, ys), optax.adam(0.1), num_steps=300)
+  >>> res.params.round(3), bool(res.diverged)
+  (Array([ 1., -2.], dtype=float32), False)
+  """
+  optimizer = optax.with_extra_args_support(optimizer)
+  value_fn = lambda p: loss_fn(p, *data)
+  value_and_grad = jax.value_and_grad(value_fn)
+  loss0 = value_fn(params)
+  limit = divergence_factor * jnp.maximum(jnp.abs(loss0), jnp.finfo(jnp.result_type(loss0)).eps)
+
+  class Carry(NamedTuple):
+    params: PyTree
+    opt_state: Any
+    done: Array
+    converged: Array
+    diverged: Array
+    steps: Array
+    last_loss: Array
+    grad_norm: Array
+
+  def step(c: Carry, _):
+    loss, grads = value_and_grad(c.params)
+    gnorm = optax.tree.norm(grads)
+    bad = ~jnp.isfinite(loss) | ~jnp.isfinite(gnorm) | (loss > limit)
+    newly_diverged = bad & ~c.done
+    newly_converged = ~bad & (gnorm <= tol) & ~c.done
+    updates, opt_state = optimizer.update(grads, c.opt_state, c.params, value=loss, grad=grads,
+                                          value_fn=value_fn)
+    new_params = optax.apply_updates(c.params, updates)
+    moving = ~(c.done | newly_diverged | newly_converged)
+    recorded = jnp.where(c.done, c.last_loss, loss)
+    carry = Carry(
+        params=_select(moving, new_params, c.params),
+        opt_state=_select(moving, opt_state, c.opt_state),
+        done=c.done | newly_diverged | newly_converged,
+        converged=c.converged | newly_converged,
+        diverged=c.diverged | newly_diverged,
+        steps=c.steps + moving.astype(jnp.int32),
+        last_loss=recorded,
+        grad_norm=jnp.where(c.done, c.grad_norm, gnorm),
+    )
+    return carry, recorded
+
+  init = Carry(params=params, opt_state=optimizer.init(params), done=jnp.array(False),
+               converged=jnp.array(False), diverged=jnp.array(False), steps=jnp.int32(0),
+               last_loss=loss0, grad_norm=jnp.asarray(jnp.inf, loss0.dtype))
+  final, losses = lax.scan(step, init, None, length=num_steps)
+  # The gradient norm at the params actually returned (one more evaluation, outside the loop).
+  _, grads = value_and_grad(final.params)
+  gnorm = jnp.where(final.diverged, final.grad_norm, optax.tree.norm(grads))
+  converged = final.converged | (~final.diverged & (gnorm <= tol))
+  return FitResult(params=final.params, losses=losses, converged=converged,
+                   diverged=final.diverged, grad_norm=gnorm, num_steps=final.steps)
+
+
+def fit_gd(loss_fn: LossFn, params: PyTree, data: tuple, learning_rate: Array | float, *,
+           num_steps: int, tol: Array | float = 0.0,
+           divergence_factor: Array | float = 1e6) -> FitResult:
+  """The lecture's gradient descent ``θ := θ - α ∇L(θ)`` as a fixed-length ``lax.scan``.
+
+  This is ``fit_optax`` with ``optax.sgd(learning_rate)``, which is exactly that update.
+
+  Args:
+    loss_fn: pure ``loss_fn(params, *data) -> []``.
+    params: initial parameters (any pytree).
+    data: tuple of arrays passed to ``loss_fn``.
+    learning_rate: `[]` the step size ``α`` (traced: ``jax.vmap`` over it sweeps without
+      recompiling).
+    num_steps: number of steps (static).
+    tol: `[]` gradient-norm tolerance for an early, shape-preserving stop.
+    divergence_factor: `[]` see ``fit_optax``.
+
+  Returns:
+    A ``FitResult``.
+
+  >>> import jax, jax.numpy as jnp
+  >>> from linmodels.linear import LinearParams
+  >>> from linmodels.linear_regression import mse_loss
+  >>> xs = jnp.array([[0.0], [1.0], [2.0]]); ys = jnp.array([1.0, 3.0, 5.0])
+  >>> p0 = LinearParams(jnp.zeros(1), jnp.zeros(()))
+  >>> res = fit_gd(mse_loss, p0, (xs, ys), 0.5, num_steps=500)
+  >>> res.params.w.round(3), res.params.b.round(3)
+  (Array([2.], dtype=float32), Array(1., dtype=float32))
+  >>> sweep = jax.vmap(lambda lr: fit_gd(mse_loss, p0, (xs, ys), lr, num_steps=50).losses[-1])
+  >>> sweep(jnp.array([0.01, 0.1, 0.5])).shape
+  (3,)
+  """
+  return fit_optax(loss_fn, params, data, optax.sgd(learning_rate), num_steps=num_steps, tol=tol,
+                   divergence_factor=divergence_factor)
