@@ -144,10 +144,9 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
     y_mean = jnp.mean(ys2, axis=0) if fit_intercept else jnp.zeros(ys2.shape[1:], dtype)
     xs_c, ys_c = xs - x_mean[None, :], ys2 - y_mean[None, :]
   else:
-    sw = sw / jnp.sum(sw) * n  # weights only matter relative to each other and to l2
     if fit_intercept:
-      x_mean = _mm(sw, xs) / n
-      y_mean = _mm(sw, ys2) / n
+      x_mean = _mm(sw, xs) / jnp.sum(sw)
+      y_mean = _mm(sw, ys2) / jnp.sum(sw)
     else:
       x_mean, y_mean = jnp.zeros((d,), dtype), jnp.zeros(ys2.shape[1:], dtype)
     root = jnp.sqrt(sw)[:, None]

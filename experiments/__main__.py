@@ -1,0 +1,3 @@
+import sys
+
+sys.exit("experiments: not implemented yet (issue #5); nothing was produced.")

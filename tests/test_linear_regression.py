@@ -1,0 +1,74 @@
+"""The lecture's 1D/2D formulas, loss and gradient against the general solver and jax.grad."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import linmodels as lm
+
+
+def test_1d_formula_equals_general_solver_and_numpy(x64, rng):
+  xs = rng.normal(size=50)
+  ys = 1.7 * xs + 0.2 * rng.normal(size=50)
+  w = lm.fit_line_through_origin(xs, ys)
+  ref = np.linalg.lstsq(xs[:, None], ys, rcond=None)[0][0]
+  np.testing.assert_allclose(w, ref, rtol=1e-13)
+  params, _ = lm.lstsq(xs[:, None], ys, fit_intercept=False)
+  np.testing.assert_allclose(w, params.w[0], rtol=1e-12)
+
+
+def test_line_with_bias_equals_general_solver(x64, rng):
+  xs = rng.normal(size=50) + 3.0
+  ys = -0.4 * xs + 2.0 + 0.1 * rng.normal(size=50)
+  w1, w0 = lm.fit_line(xs, ys)
+  params, _ = lm.lstsq(xs[:, None], ys)
+  np.testing.assert_allclose([w1, w0], [params.w[0], params.b], rtol=1e-12)
+  np.testing.assert_allclose([w1, w0], np.polyfit(xs, ys, 1), rtol=1e-12)
+
+
+def test_2d_coupled_equations_equal_general_solver(x64, rng):
+  x, y = rng.normal(size=40), rng.normal(size=40)
+  z = 0.5 * x - 2.0 * y + 0.05 * rng.normal(size=40)
+  w1, w2 = lm.fit_plane_through_origin(x, y, z)
+  params, _ = lm.lstsq(np.c_[x, y], z, fit_intercept=False)
+  np.testing.assert_allclose([w2, w1], params.w, rtol=1e-12)
+  # Both stationarity conditions of the lecture hold at the solution.
+  r = z - w2 * x - w1 * y
+  np.testing.assert_allclose([np.sum(r * y), np.sum(r * x)], [0.0, 0.0], atol=1e-12)
+
+
+def test_lecture_gradient_equals_jax_grad_and_jits(x64, rng):
+  xs, ys = rng.normal(size=(30, 4)), rng.normal(size=(30, 2))
+  params = lm.LinearParams(jnp.asarray(rng.normal(size=(4, 2))), jnp.asarray(rng.normal(size=2)))
+  g_lecture = jax.jit(lm.lecture_gradient)(params, xs, ys)
+  g_auto = jax.grad(lm.lecture_loss)(params, xs, ys)
+  np.testing.assert_allclose(g_lecture.w, g_auto.w, rtol=1e-12)
+  np.testing.assert_allclose(g_lecture.b, g_auto.b, rtol=1e-12)
+  # The lecture's matrix form ½(Y - Xw)ᵀ(Y - Xw) equals the sum form.
+  r = ys - (xs @ np.asarray(params.w) + np.asarray(params.b))
+  np.testing.assert_allclose(lm.lecture_loss(params, xs, ys), 0.5 * np.sum(r * r), rtol=1e-12)
+  np.testing.assert_allclose(lm.mse_loss(params, xs, ys), 0.5 * np.mean(np.sum(r * r, 1)), rtol=1e-12)
+  # Zero at the closed form.
+  fitted, _ = lm.lstsq(xs, ys)
+  g = lm.lecture_gradient(fitted, xs, ys)
+  assert np.abs(np.asarray(g.w)).max() < 1e-10 and np.abs(np.asarray(g.b)).max() < 1e-10
+
+
+def test_predict_single_and_vmapped_batch(rng):
+  params = lm.LinearParams(jnp.asarray(rng.normal(size=3), jnp.float32), jnp.float32(0.5))
+  xs = jnp.asarray(rng.normal(size=(7, 3)), jnp.float32)
+  batch = lm.predict(params, xs)
+  single = jax.vmap(lm.predict, in_axes=(None, 0))(params, xs)
+  np.testing.assert_allclose(batch, single, rtol=1e-6)
+  np.testing.assert_allclose(lm.predict(params, xs[0]), np.asarray(xs[0]) @ params.w + 0.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn,args", [
+    (lm.fit_line_through_origin, ([1.0, 2.0], [1.0])),
+    (lm.fit_line, ([[1.0, 2.0]], [1.0, 2.0])),
+    (lm.fit_plane_through_origin, ([], [], [])),
+])
+def test_lecture_formulas_reject_bad_shapes(fn, args):
+  with pytest.raises(ValueError, match="shapes"):
+    fn(*args)

@@ -1,0 +1,126 @@
+"""The scan-based fitters: convergence to the closed form, monotone descent, divergence, vmap."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import linmodels as lm
+
+
+def _data(rng, n=256, d=4, dtype=np.float32):
+  xs = rng.normal(size=(n, d)) + np.array([0.5, -0.2, 0.0, 0.3])[:d]
+  ys = xs @ np.array([1.0, -2.0, 0.5, 3.0])[:d] + 0.7 + 0.1 * rng.normal(size=n)
+  return jnp.asarray(xs, dtype), jnp.asarray(ys, dtype)
+
+
+def _lam_max(xs):
+  """Largest eigenvalue of the Hessian of mse_loss in (w, b): [X 1]ᵀ[X 1] / n."""
+  a = np.c_[np.asarray(xs, np.float64), np.ones(len(xs))]
+  return np.linalg.eigvalsh(a.T @ a / len(xs))[-1]
+
+
+def _p0(d, dtype=jnp.float32):
+  return lm.LinearParams(jnp.zeros(d, dtype), jnp.zeros((), dtype))
+
+
+def _rel(params, ref):
+  got = np.r_[params.w, params.b]
+  want = np.r_[ref.w, ref.b]
+  return np.linalg.norm(got - want) / np.linalg.norm(want)
+
+
+def test_gd_reaches_closed_form(rng):
+  xs, ys = _data(rng)
+  ref, _ = lm.lstsq(xs, ys)
+  res = lm.fit_gd(lm.mse_loss, _p0(4), (xs, ys), 1.0 / _lam_max(xs), num_steps=400)
+  assert _rel(res.params, ref) <= 1e-4
+  assert not bool(res.diverged) and int(res.num_steps) == 400
+  assert res.losses.shape == (400,) and res.losses.dtype == jnp.float32
+
+
+@pytest.mark.parametrize("fraction", [0.2, 0.6, 0.99])
+def test_loss_never_increases_below_one_over_lambda_max(x64, rng, fraction):
+  xs, ys = _data(rng, dtype=np.float64)
+  res = lm.fit_gd(lm.mse_loss, _p0(4, jnp.float64), (xs, ys), fraction / _lam_max(xs),
+                  num_steps=200)
+  losses = np.asarray(res.losses)
+  assert np.all(np.diff(losses) <= 1e-14 * losses[:-1])
+
+
+def test_step_above_two_over_lambda_max_reports_divergence(rng):
+  xs, ys = _data(rng)
+  res = lm.fit_gd(lm.mse_loss, _p0(4), (xs, ys), 2.5 / _lam_max(xs), num_steps=300)
+  assert bool(res.diverged) and not bool(res.converged)
+  assert int(res.num_steps) < 300
+  assert all(np.isfinite(np.asarray(leaf)).all() for leaf in jax.tree_util.tree_leaves(res.params))
+  # The history shows the blow-up rather than hiding it.
+  assert not np.isfinite(res.losses[-1]) or res.losses[-1] > 1e6 * res.losses[0]
+  # Just below 2/λ_max, GD still converges (slowly oscillating): no false alarm.
+  ok = lm.fit_gd(lm.mse_loss, _p0(4), (xs, ys), 1.9 / _lam_max(xs), num_steps=300)
+  assert not bool(ok.diverged)
+
+
+def test_vmap_over_learning_rates_equals_loop_and_traces_once(rng):
+  xs, ys = _data(rng)
+  lrs = jnp.linspace(0.01, 1.5, 16) / _lam_max(xs)
+
+  @jax.jit
+  @chex.assert_max_traces(n=1)
+  def sweep(lrs):
+    return jax.vmap(lambda lr: lm.fit_gd(lm.mse_loss, _p0(4), (xs, ys), lr, num_steps=100))(lrs)
+
+  chex.clear_trace_counter()
+  batched = sweep(lrs)
+  sweep(lrs * 0.5)  # new values, same shapes: must not retrace
+  fit_one = jax.jit(lambda lr: lm.fit_gd(lm.mse_loss, _p0(4), (xs, ys), lr, num_steps=100))
+  for i, lr in enumerate(lrs):
+    single = fit_one(lr)
+    np.testing.assert_allclose(batched.params.w[i], single.params.w, rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(batched.losses[i], single.losses, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make_opt,steps", [
+    (lambda: optax.sgd(0.2, momentum=0.9), 300),
+    (lambda: optax.adam(0.05), 1500),
+    (lambda: optax.lbfgs(), 30),
+])
+def test_optax_optimizers_reach_closed_form(rng, make_opt, steps):
+  xs, ys = _data(rng)
+  ref, _ = lm.lstsq(xs, ys)
+  res = lm.fit_optax(lm.mse_loss, _p0(4), (xs, ys), make_opt(), num_steps=steps)
+  assert _rel(res.params, ref) <= 1e-4
+  assert not bool(res.diverged)
+
+
+def test_traced_adam_hyperparameters_under_vmap(rng):
+  xs, ys = _data(rng)
+  run = jax.jit(jax.vmap(lambda lr, b1: lm.fit_optax(
+      lm.mse_loss, _p0(4), (xs, ys), optax.adam(lr, b1=b1), num_steps=200).losses[-1]))
+  out = run(jnp.array([0.01, 0.05]), jnp.array([0.9, 0.5]))
+  assert out.shape == (2,) and np.all(np.isfinite(out))
+  assert out[1] < out[0]  # the larger step gets further in 200 steps
+
+
+def test_tolerance_stop_keeps_shapes_under_vmap(rng):
+  xs, ys = _data(rng)
+  lam = _lam_max(xs)
+  res = jax.vmap(lambda lr: lm.fit_gd(lm.mse_loss, _p0(4), (xs, ys), lr, num_steps=500,
+                                      tol=1e-4))(jnp.array([1.0 / lam, 0.3 / lam]))
+  assert res.losses.shape == (2, 500)
+  assert bool(res.converged.all())
+  steps = np.asarray(res.num_steps)
+  assert steps[0] < steps[1] < 500
+  assert np.all(np.asarray(res.grad_norm) <= 1e-4)
+  # After the stop the iterate is frozen and the history flat.
+  np.testing.assert_array_equal(res.losses[0, steps[0]:], res.losses[0, steps[0]])
+
+
+def test_non_finite_data_under_jit_is_reported_not_raised(rng):
+  xs, ys = _data(rng)
+  ys = ys.at[3].set(jnp.nan)
+  res = jax.jit(lambda xs, ys: lm.fit_gd(lm.mse_loss, _p0(4), (xs, ys), 0.1, num_steps=10))(xs, ys)
+  assert bool(res.diverged) and int(res.num_steps) == 0
+  np.testing.assert_array_equal(res.params.w, np.zeros(4))
