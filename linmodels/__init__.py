@@ -1,32 +1,52 @@
-"""linmodels: linear models and multi-layer perceptrons in JAX, as the lecture builds them."""
+"""linmodels: linear models and multi-layer perceptrons in JAX, as the lecture builds them.
 
+The public API, by the lecture's sections (each name lives in the module shown):
+
+* ground: ``checks``, ``linear`` (``LinearParams``, ``predict``), ``losses``
+* linear regression: ``least_squares`` (``lstsq``), ``linear_regression`` (the 1D/2D formulas)
+* iterative fitting: ``optimize`` (``fit_gd``, ``fit_optax``, ``newton``)
+* classification: ``perceptron``, ``logistic_regression``, ``softmax_regression``, ``likelihood``, ``convexity``
+* data: ``data``
+"""
+
+from linmodels import logistic_regression, softmax_regression
 from linmodels.checks import check_labels, check_xs, check_xy
+from linmodels.convexity import grid, hessian_eigenvalues, min_hessian_eigenvalue
+from linmodels.data import (load_breast_cancer, load_digits, load_iris, load_wine, make_blobs,
+                            make_separable, standardize, xor)
 from linmodels.least_squares import LstsqInfo, conditioning, lstsq
+from linmodels.likelihood import (GaussianParams, bernoulli_nll, categorical_nll,
+                                  fit_gaussian_mle, gaussian_log_likelihood, gaussian_mle,
+                                  gaussian_nll, gaussian_pdf, linear_gaussian_nll)
 from linmodels.linear import LinearParams, init_linear, predict
 from linmodels.linear_regression import (fit_line, fit_line_through_origin,
                                          fit_plane_through_origin, lecture_gradient, lecture_loss,
                                          mse_loss)
-from linmodels.optimize import FitResult, fit_gd, fit_optax
+from linmodels.logistic_regression import (ClassifierResult, bce_gradient, fit_logistic, irls_hessian,
+                                lecture_bce, logistic_loss, sigmoid, sigmoid_derivative,
+                                sigmoid_mse_loss, step)
+from linmodels.losses import (binary_cross_entropy, cross_entropy, sigmoid_squared_error,
+                              squared_error)
+from linmodels.optimize import FitResult, fit_gd, fit_optax, minimize, newton
+from linmodels.perceptron import (PerceptronResult, fit_perceptron, novikoff_bound,
+                                  perceptron_predict)
+from linmodels.softmax_regression import (accuracy, cross_entropy_logit_gradient, fit_softmax, softmax,
+                               lecture_cross_entropy, one_hot, softmax_jacobian, softmax_loss)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "FitResult",
-    "LinearParams",
-    "LstsqInfo",
-    "check_labels",
-    "check_xs",
-    "check_xy",
-    "conditioning",
-    "fit_gd",
-    "fit_line",
-    "fit_line_through_origin",
-    "fit_optax",
-    "fit_plane_through_origin",
-    "init_linear",
-    "lecture_gradient",
-    "lecture_loss",
-    "lstsq",
-    "mse_loss",
-    "predict",
+    "ClassifierResult", "FitResult", "GaussianParams", "LinearParams", "LstsqInfo",
+    "PerceptronResult", "accuracy", "bce_gradient", "bernoulli_nll", "binary_cross_entropy",
+    "categorical_nll", "check_labels", "check_xs", "check_xy", "conditioning", "cross_entropy",
+    "cross_entropy_logit_gradient", "fit_gaussian_mle", "fit_gd", "fit_line",
+    "fit_line_through_origin", "fit_logistic", "fit_optax", "fit_perceptron",
+    "fit_plane_through_origin", "fit_softmax", "gaussian_log_likelihood", "gaussian_mle",
+    "gaussian_nll", "gaussian_pdf", "grid", "hessian_eigenvalues", "init_linear", "irls_hessian",
+    "lecture_bce", "lecture_cross_entropy", "lecture_gradient", "lecture_loss",
+    "linear_gaussian_nll", "load_breast_cancer", "load_digits", "load_iris", "load_wine",
+    "logistic_loss", "logistic_regression", "lstsq", "make_blobs", "make_separable", "min_hessian_eigenvalue",
+    "minimize", "mse_loss", "newton", "novikoff_bound", "one_hot", "perceptron_predict", "predict",
+    "sigmoid", "sigmoid_derivative", "sigmoid_mse_loss", "sigmoid_squared_error", "softmax",
+    "softmax_jacobian", "softmax_loss", "softmax_regression", "squared_error", "standardize", "step", "xor",
 ]

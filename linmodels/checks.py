@@ -160,3 +160,20 @@ def check_labels(labels: Any, n: int, *, allowed: tuple[int, ...] | None = None,
       raise ValueError(
           f"{name} holds values {sorted(values - valid)} outside the allowed set {sorted(valid)}")
   return labels.astype(jnp.int32)
+
+
+def check_binary_labels(labels: Any, n: int, *, name: str = "labels") -> Array:
+  """Binary labels in {0, 1} (the lecture's) or {-1, +1}, returned as int32 in {0, 1}.
+
+  When the labels are concrete, values outside the set raise; traced labels are mapped by sign
+  (``> 0`` is the positive class).
+  """
+  if isinstance(labels, (list, tuple)):
+    labels = np.asarray(labels)
+  if is_concrete(labels):
+    lab = np.asarray(labels)
+    allowed = (-1, 1) if lab.size and np.any(lab < 0) else (0, 1)
+    labels = check_labels(labels, n, allowed=allowed, name=name)
+  else:
+    labels = check_labels(labels, n, allowed=(0, 1), name=name)
+  return (labels > 0).astype(jnp.int32)

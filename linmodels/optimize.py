@@ -174,3 +174,70 @@ def fit_gd(loss_fn: LossFn, params: PyTree, data: tuple, learning_rate: Array | 
   """
   return fit_optax(loss_fn, params, data, optax.sgd(learning_rate), num_steps=num_steps, tol=tol,
                    divergence_factor=divergence_factor)
+
+
+def newton(hessian_fn: Callable[[PyTree], Array] | None = None,
+           damping: Array | float = 0.0) -> optax.GradientTransformationExtraArgs:
+  """Newton's method as an optax transformation: ``θ := θ - (H + damping·I)⁻¹ ∇L(θ)``.
+
+  Args:
+    hessian_fn: ``params -> [p, p]`` Hessian over the flattened params (in
+      ``jax.flatten_util.ravel_pytree`` order); by default ``jax.hessian`` of the objective, which
+      ``fit_optax`` passes as ``value_fn``. Logistic regression passes its IRLS Hessian
+      ``[X 1]ᵀ diag(σ(1-σ)) [X 1] / n``, one pass over the data.
+    damping: `[]` Levenberg damping added to the diagonal (traced).
+
+  The step uses the pseudo-inverse of the (symmetric) Hessian, so a singular Hessian gives the
+  minimum-norm Newton step instead of NaN; directions of negative curvature are dropped.
+
+  Returns:
+    An optax ``GradientTransformationExtraArgs`` for ``fit_optax``.
+  """
+  from jax.flatten_util import ravel_pytree
+
+  def init_fn(params):
+    del params
+    return optax.EmptyState()
+
+  def update_fn(updates, state, params=None, *, value_fn=None, **extra_args):
+    del extra_args
+    flat_params, unravel = ravel_pytree(params)
+    flat_grads, _ = ravel_pytree(updates)
+    if hessian_fn is not None:
+      hess = hessian_fn(params)
+    else:
+      hess = jax.hessian(lambda flat: value_fn(unravel(flat)))(flat_params)
+    hess = hess + damping * jnp.eye(flat_params.shape[0], dtype=hess.dtype)
+    # Pseudo-inverse step through the symmetric eigendecomposition: the plain Newton step where
+    # the Hessian is positive definite, the minimum-norm one where it is singular (softmax
+    # regression's weights are only defined up to a common shift of the classes' columns).
+    lam, vecs = jnp.linalg.eigh(hess)
+    keep = lam > jnp.finfo(lam.dtype).eps * lam.shape[0] * jnp.max(jnp.abs(lam))
+    inv = jnp.where(keep, 1.0 / jnp.where(keep, lam, 1.0), 0.0)
+    step = -jnp.matmul(vecs, inv * jnp.matmul(vecs.T, flat_grads, precision=lax.Precision.HIGHEST),
+                       precision=lax.Precision.HIGHEST)
+    return unravel(step), state
+
+  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+SOLVERS = ("gd", "newton", "lbfgs", "adam")
+
+
+def minimize(loss_fn: LossFn, params: PyTree, data: tuple, *, method: str, num_steps: int,
+             learning_rate: Array | float = 1.0, tol: Array | float = 0.0,
+             hessian_fn: Callable[[PyTree], Array] | None = None) -> FitResult:
+  """``fit_optax`` with a solver chosen by name: ``"gd"`` (``optax.sgd(learning_rate)``),
+  ``"newton"`` (``newton(hessian_fn)``), ``"lbfgs"`` (``optax.lbfgs()`` with its zoom line search)
+  or ``"adam"`` (``optax.adam(learning_rate)``). Used by the classifiers' ``fit_*`` functions."""
+  if method == "gd":
+    opt = optax.sgd(learning_rate)
+  elif method == "newton":
+    opt = newton(hessian_fn)
+  elif method == "lbfgs":
+    opt = optax.lbfgs()
+  elif method == "adam":
+    opt = optax.adam(learning_rate)
+  else:
+    raise ValueError(f"unknown method {method!r}; choose one of {SOLVERS}")
+  return fit_optax(loss_fn, params, data, opt, num_steps=num_steps, tol=tol)

@@ -1,0 +1,202 @@
+"""Logistic regression: ``p(y = 1 | x; w) = σ(wᵀx + b)``, fitted by minimising the binary
+cross-entropy (the Bernoulli negative log-likelihood).
+
+* ``σ(x) = 1 / (1 + e⁻ˣ)`` is ``jax.nn.sigmoid``; its derivative ``σ(1 - σ)``.
+* The lecture's loss ``BCE(w) = -Σ y log ŷ + (1 - y) log(1 - ŷ)`` is computed from logits
+  (``linmodels.losses.binary_cross_entropy``); its gradient ``Xᵀ(σ(Xw) - Y)``.
+* MSE on a sigmoid is available as a loss to show that it is not convex
+  (``linmodels.convexity``).
+* Fitting: the lecture's gradient descent, Newton's method (IRLS, with the Hessian
+  ``[X 1]ᵀ diag(σ(1 - σ)) [X 1] / n`` formed in one pass), and L-BFGS (optax).
+
+Separable data: if some ``w`` classifies every training example correctly, then ``c·w`` for
+``c → ∞`` drives the unpenalised BCE to 0 and no minimiser exists; every solver's weights then
+grow without bound. ``fit_logistic`` checks for this certificate and reports ``separated=True``
+(with ``converged=False``) instead of handing back large numbers as if they were an answer; add
+``l2 > 0`` for a finite solution.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from linmodels import checks, losses
+from linmodels.linear import HIGHEST, LinearParams, predict
+from linmodels.optimize import FitResult, minimize
+
+Array = jax.Array
+
+sigmoid = jax.nn.sigmoid
+
+
+def sigmoid_derivative(x: Array) -> Array:
+  """``dσ/dx = σ(x)(1 - σ(x))``, the lecture's identity.
+
+  >>> sigmoid_derivative(jnp.array(0.0))
+  Array(0.25, dtype=float32, weak_type=True)
+  """
+  s = sigmoid(x)
+  return s * (1.0 - s)
+
+
+def step(x: Array) -> Array:
+  """The lecture's ``step(x) = 1 if x ≥ 0 else 0`` (int32)."""
+  return (x >= 0).astype(jnp.int32)
+
+
+def predict_proba(params: LinearParams, xs: Array) -> Array:
+  """``p(y = 1 | x) = σ(wᵀx + b)``: `[n, d]` → `[n]` (or `[d]` → `[]`)."""
+  return sigmoid(predict(params, xs))
+
+
+def predict_labels(params: LinearParams, xs: Array) -> Array:
+  """Thresholded prediction ``step(wᵀx + b)`` (``p ≥ ½``): `[n, d]` → `[n]` int32 in {0, 1}."""
+  return step(predict(params, xs))
+
+
+def lecture_bce(params: LinearParams, xs: Array, labels: Array) -> Array:
+  """The lecture's summed ``BCE(w) = -Σᵢ yᵢ log ŷᵢ + (1 - yᵢ) log(1 - ŷᵢ)``, from logits."""
+  return jnp.sum(losses.binary_cross_entropy(predict(params, xs), labels))
+
+
+def logistic_loss(params: LinearParams, xs: Array, labels: Array,
+                  l2: Array | float = 0.0) -> Array:
+  """The objective the fitters minimise: ``mean BCE + ½ l2 ‖w‖²`` (the bias is not penalised).
+
+  The mean (rather than the lecture's sum) keeps one learning rate and tolerance valid for any
+  ``n``; the minimiser is the same. scikit-learn's ``LogisticRegression(C)`` minimises
+  ``C Σ BCE + ½‖w‖²``, the same problem with ``l2 = 1 / (C n)``.
+  """
+  return (jnp.mean(losses.binary_cross_entropy(predict(params, xs), labels))
+          + 0.5 * l2 * jnp.sum(params.w * params.w))
+
+
+def sigmoid_mse_loss(params: LinearParams, xs: Array, labels: Array) -> Array:
+  """The lecture's ``MSE(w) = ½ Σᵢ (yᵢ - σ(wᵀxᵢ))²``: a valid loss, but not convex in ``w``."""
+  return jnp.sum(losses.sigmoid_squared_error(predict(params, xs), labels))
+
+
+def bce_gradient(params: LinearParams, xs: Array, labels: Array) -> LinearParams:
+  """The lecture's gradient of the summed BCE: ``∂BCE/∂w = Xᵀ(σ(Xw) - Y)`` (and ``Σ(σ - y)`` for b).
+
+  >>> import jax
+  >>> p = LinearParams(jnp.array([0.3, -0.2]), jnp.array(0.1))
+  >>> xs, ys = jnp.array([[1.0, 2.0], [-1.0, 0.5]]), jnp.array([1.0, 0.0])
+  >>> bool(jnp.allclose(bce_gradient(p, xs, ys).w, jax.grad(lecture_bce)(p, xs, ys).w))
+  True
+  """
+  r = predict_proba(params, xs) - labels
+  return LinearParams(w=jnp.matmul(xs.T, r, precision=HIGHEST), b=jnp.sum(r))
+
+
+def irls_hessian(params: LinearParams, xs: Array, l2: Array | float = 0.0) -> Array:
+  """Hessian of ``logistic_loss`` over the flattened ``[w, b]``: ``[X 1]ᵀ S [X 1] / n + l2·diag(1..1, 0)``
+  with ``S = diag(σ(z)(1 - σ(z)))``. `[(d + 1), (d + 1)]`."""
+  n, d = xs.shape
+  s = sigmoid_derivative(predict(params, xs))
+  xa = jnp.concatenate([xs, jnp.ones((n, 1), xs.dtype)], axis=1)
+  hess = jnp.matmul(xa.T * s[None, :], xa, precision=HIGHEST) / n
+  pen = jnp.concatenate([jnp.full((d,), l2, xs.dtype), jnp.zeros((1,), xs.dtype)])
+  return hess + jnp.diag(pen)
+
+
+class ClassifierResult(NamedTuple):
+  """A classifier fit: the ``FitResult`` fields plus the separation certificate.
+
+  Attributes:
+    params: fitted ``LinearParams``.
+    losses: `[num_steps]` objective before each step.
+    converged: `[]` bool, gradient norm ≤ tol and the data not separated.
+    diverged: `[]` bool, see ``linmodels.optimize``.
+    grad_norm: `[]` final gradient norm.
+    num_steps: `[]` int32 updates applied.
+    separated: `[]` bool, the fitted parameters classify every training example correctly while
+      ``l2 = 0``: the data are separable and the unpenalised minimiser does not exist.
+  """
+  params: LinearParams
+  losses: Array
+  converged: Array
+  diverged: Array
+  grad_norm: Array
+  num_steps: Array
+  separated: Array
+
+
+def with_separation(result: FitResult, separated: Array) -> ClassifierResult:
+  """Attaches the separation certificate; a separated fit is never reported as converged."""
+  return ClassifierResult(params=result.params, losses=result.losses,
+                          converged=result.converged & ~separated, diverged=result.diverged,
+                          grad_norm=result.grad_norm, num_steps=result.num_steps,
+                          separated=separated)
+
+
+def smoothness_step(xs: Array, curvature: float, l2: Array | float) -> Array:
+  """A safe gradient-descent step ``1 / L`` for a loss whose Hessian is at most
+  ``curvature · [X 1]ᵀ[X 1] / n + l2`` (¼ for the BCE, ½ for the softmax cross-entropy)."""
+  n = xs.shape[0]
+  xa = jnp.concatenate([xs, jnp.ones((n, 1), xs.dtype)], axis=1)
+  lam_max = jnp.linalg.eigvalsh(jnp.matmul(xa.T, xa, precision=HIGHEST) / n)[-1]
+  return 1.0 / (curvature * lam_max + l2)
+
+
+def default_tol(dtype) -> float:
+  """Gradient-norm tolerance of the classifiers: ``100 eps`` of the dtype."""
+  return float(100 * jnp.finfo(dtype).eps)
+
+
+def fit_logistic(xs: Array, labels: Array, l2: Array | float = 0.0, *, method: str = "newton",
+                 num_steps: int | None = None, learning_rate: Array | float | None = None,
+                 tol: Array | float | None = None) -> ClassifierResult:
+  """Fits logistic regression by minimising ``logistic_loss`` from ``w = 0, b = 0``.
+
+  Args:
+    xs: `[n, d]` inputs.
+    labels: `[n]` labels in {0, 1} (or {-1, +1}); both classes must be present.
+    l2: `[]` L2 strength on ``w`` (traced).
+    method: ``"newton"`` (IRLS; default, quadratic convergence), ``"lbfgs"``, ``"gd"`` (the
+      lecture's ``w := w - α Xᵀ(σ(Xw) - Y)``, mean form) or ``"adam"``.
+    num_steps: steps (static); default 50 for Newton, 500 for L-BFGS, 5000 for GD/Adam.
+    learning_rate: for ``"gd"``/``"adam"``; default for GD the safe ``1/L``,
+      ``L = λ_max([X 1]ᵀ[X 1]/n)/4 + l2``; 0.01 for Adam.
+    tol: gradient-norm tolerance for the early stop; default ``100 eps``.
+
+  Returns:
+    A ``ClassifierResult``.
+
+  Raises:
+    ValueError: bad shapes or values, labels outside {0, 1}/{-1, 1}, or a single class.
+
+  >>> import jax.numpy as jnp
+  >>> xs = jnp.array([[0.0], [1.0], [2.0], [3.0], [1.5], [2.5]])
+  >>> res = fit_logistic(xs, jnp.array([0, 0, 1, 1, 1, 0]))
+  >>> bool(res.converged), bool(res.separated)
+  (True, False)
+  """
+  xs, labels = _check_binary(xs, labels)
+  if num_steps is None:
+    num_steps = {"newton": 50, "lbfgs": 500}.get(method, 5000)
+  if learning_rate is None:
+    learning_rate = smoothness_step(xs, 0.25, l2) if method == "gd" else 0.01
+  if tol is None:
+    tol = default_tol(xs.dtype)
+  targets = labels.astype(xs.dtype)
+  p0 = LinearParams(jnp.zeros(xs.shape[1], xs.dtype), jnp.zeros((), xs.dtype))
+  result = minimize(logistic_loss, p0, (xs, targets, l2), method=method, num_steps=num_steps,
+                    learning_rate=learning_rate, tol=tol,
+                    hessian_fn=lambda p: irls_hessian(p, xs, l2))
+  z = predict(result.params, xs)
+  all_correct = jnp.all(jnp.where(labels == 1, z > 0, z < 0))
+  return with_separation(result, all_correct & (jnp.asarray(l2) == 0))
+
+
+def _check_binary(xs, labels):
+  xs = checks.check_xs(xs)
+  labels = checks.check_binary_labels(labels, xs.shape[0])
+  if checks.is_concrete(labels) and np.ptp(np.asarray(labels)) == 0:
+    raise ValueError(f"labels hold a single class ({int(labels[0])}) in all {labels.shape[0]} "
+                     "examples: a classifier needs both")
+  return xs, labels

@@ -1,0 +1,61 @@
+"""The lecture's losses, elementwise and unreduced (as optax's), computed from logits.
+
+``log(σ(z))`` and ``log(softmax(z))`` are never formed from probabilities: the optax losses used
+here go through ``log_sigmoid``/``log_softmax``, so the loss and its gradient stay finite for
+logits of ±1e4 in float32, where ``-log(sigmoid(z))`` overflows to ``inf``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+Array = jax.Array
+
+
+def squared_error(predictions: Array, targets: Array) -> Array:
+  """``½ (y - ŷ)²`` elementwise: the summand of the lecture's ``L(w) = ½ Σ (y - wᵀx)²``.
+
+  >>> squared_error(jnp.array([1.0, 3.0]), jnp.array([0.0, 1.0]))
+  Array([0.5, 2. ], dtype=float32)
+  """
+  return 0.5 * optax.losses.squared_error(predictions, targets)
+
+
+def binary_cross_entropy(logits: Array, labels: Array) -> Array:
+  """``-[y log σ(z) + (1 - y) log(1 - σ(z))]`` elementwise, from logits ``z``, labels in {0, 1}.
+
+  The lecture's BCE with ``ŷ = σ(z)``; computed as ``optax.losses.sigmoid_binary_cross_entropy``
+  (``log σ(z) = -softplus(-z)``), which is exact and finite for any finite ``z``.
+
+  >>> binary_cross_entropy(jnp.array([0.0, 1e4, -1e4]), jnp.array([1.0, 1.0, 1.0]))
+  Array([6.931472e-01, 0.000000e+00, 1.000000e+04], dtype=float32)
+  """
+  return optax.losses.sigmoid_binary_cross_entropy(logits, labels)
+
+
+def sigmoid_squared_error(logits: Array, labels: Array) -> Array:
+  """``½ (y - σ(z))²`` elementwise: the lecture's MSE on a sigmoid (non-convex in ``w``)."""
+  return squared_error(jax.nn.sigmoid(logits), labels)
+
+
+def cross_entropy(logits: Array, labels: Array) -> Array:
+  """``-Σ_c y_c log softmax(z)_c`` over the last axis, from logits.
+
+  Args:
+    logits: `[..., C]` scores ``z``.
+    labels: `[...]` integer classes, or `[..., C]` one-hot (or any probability) vectors.
+
+  Returns:
+    `[...]` the cross-entropy of each example.
+
+  >>> z = jnp.array([[2.0, 0.0, -1.0]])
+  >>> bool(jnp.allclose(cross_entropy(z, jnp.array([0])),
+  ...                   cross_entropy(z, jnp.array([[1.0, 0.0, 0.0]]))))
+  True
+  """
+  labels = jnp.asarray(labels)
+  if labels.ndim == logits.ndim - 1:
+    return optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)
+  return optax.losses.softmax_cross_entropy(logits, labels)

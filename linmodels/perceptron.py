@@ -1,0 +1,160 @@
+"""Rosenblatt's perceptron learning algorithm, exactly as the lecture states it.
+
+    P ← inputs with label 1;  N ← inputs with label 0;  initialise w
+    while not converged:
+        pick a random x ∈ P ∪ N
+        if x ∈ P and w·x < 0:  w ← w + x
+        if x ∈ N and w·x ≥ 0:  w ← w − x
+    (converged when every input is classified correctly)
+
+The bias is an augmented input: ``x ↦ [x, 1]``, so ``w·x + b`` is one dot product and the learnt
+``LinearParams(w, b)`` classify with the lecture's ``f(x) = 1 if wᵀx + b ≥ 0 else 0``.
+
+Implementation: a random pick that hits a correctly classified example changes nothing, so the
+sequence of *updates* of the lecture's loop has the same distribution as drawing, at each update,
+one example uniformly from those currently misclassified. This loop does the latter: each
+iteration checks every example once (which the stopping rule needs anyway), stops when none is
+misclassified, and otherwise applies one update. It is a ``lax.while_loop`` bounded by
+``max_updates``; the result reports whether it converged.
+
+Novikoff's theorem: from ``w = 0``, on data separable with margin ``γ`` (in the augmented space)
+and radius ``R = max ‖[x, 1]‖``, the algorithm makes at most ``(R/γ)²`` updates. With a random
+initialisation (``init_scale > 0``) the bound grows with ``‖w₀‖``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from linmodels import checks
+from linmodels.linear import HIGHEST, LinearParams
+
+Array = jax.Array
+
+
+class PerceptronResult(NamedTuple):
+  """The outcome of ``fit_perceptron``.
+
+  Attributes:
+    params: ``LinearParams`` with `w` `[d]` and `b` `[]`.
+    converged: `[]` bool, every training example is classified correctly.
+    num_updates: `[]` int32, updates made.
+    num_mistakes: `[]` int32, training examples misclassified by the returned params.
+    trajectory: `[max_updates + 1, d + 1]` the augmented weights ``[w, b]`` after each update
+      (row 0 is the initial one); rows past ``num_updates`` repeat the final weights. ``None``
+      unless ``return_trajectory=True``.
+  """
+  params: LinearParams
+  converged: Array
+  num_updates: Array
+  num_mistakes: Array
+  trajectory: Array | None
+
+
+def to_signs(labels: Array) -> Array:
+  """Labels in {0, 1} or {-1, +1} as signs in {-1, +1} (float)."""
+  return jnp.where(labels > 0, 1.0, -1.0)
+
+
+def perceptron_predict(params: LinearParams, xs: Array) -> Array:
+  """The lecture's ``f(x) = 1 if wᵀx + b ≥ 0 else 0``. `[n, d]` (or `[d]`) → `[n]` (or `[]`) int32."""
+  z = jnp.matmul(xs, params.w, precision=HIGHEST) + params.b
+  return (z >= 0).astype(jnp.int32)
+
+
+def _mistakes(w_aug: Array, xs_aug: Array, signs: Array) -> Array:
+  """Misclassified per the lecture: positives with ``w·x < 0``, negatives with ``w·x ≥ 0``."""
+  z = jnp.matmul(xs_aug, w_aug, precision=HIGHEST)
+  return jnp.where(signs > 0, z < 0, z >= 0)
+
+
+@functools.partial(jax.jit, static_argnames=("max_updates", "return_trajectory"))
+def _fit(key, xs_aug, signs, init_scale, *, max_updates: int, return_trajectory: bool):
+  d1 = xs_aug.shape[1]
+  key_init, key_pick = jax.random.split(key)
+  w0 = init_scale * jax.random.normal(key_init, (d1,), xs_aug.dtype)
+  traj0 = jnp.zeros((max_updates + 1, d1), xs_aug.dtype).at[0].set(w0) if return_trajectory else None
+
+  class State(NamedTuple):
+    w: Array
+    mistakes: Array
+    updates: Array
+    key: Array
+    traj: Array | None
+
+  def cond(s: State):
+    return jnp.any(s.mistakes) & (s.updates < max_updates)
+
+  def body(s: State):
+    key, sub = jax.random.split(s.key)
+    # Uniform over the misclassified examples (see the module docstring).
+    logits = jnp.where(s.mistakes, 0.0, -jnp.inf)
+    i = jax.random.categorical(sub, logits)
+    w = s.w + signs[i] * xs_aug[i]
+    updates = s.updates + 1
+    traj = s.traj.at[updates].set(w) if return_trajectory else None
+    return State(w, _mistakes(w, xs_aug, signs), updates, key, traj)
+
+  s0 = State(w0, _mistakes(w0, xs_aug, signs), jnp.int32(0), key_pick, traj0)
+  s = lax.while_loop(cond, body, s0)
+  traj = s.traj
+  if return_trajectory:
+    rows = jnp.arange(max_updates + 1)[:, None]
+    traj = jnp.where(rows <= s.updates, traj, jnp.broadcast_to(s.w, traj.shape))
+  return s.w, ~jnp.any(s.mistakes), s.updates, jnp.sum(s.mistakes).astype(jnp.int32), traj
+
+
+def fit_perceptron(key: Array, xs: Array, labels: Array, *, max_updates: int = 10_000,
+                   init_scale: Array | float = 0.0,
+                   return_trajectory: bool = False) -> PerceptronResult:
+  """Rosenblatt's perceptron learning algorithm (see the module docstring).
+
+  Args:
+    key: PRNG key for the random picks (and the random initialisation).
+    xs: `[n, d]` inputs.
+    labels: `[n]` labels in {0, 1} (the lecture's P and N) or in {-1, +1}.
+    max_updates: bound on the number of updates (static); on non-separable data the loop stops
+      there with ``converged=False``.
+    init_scale: `[]` standard deviation of the random initial ``w`` (traced); ``0`` starts from
+      ``w = 0``, where Novikoff's bound applies as stated.
+    return_trajectory: also return the weights after every update, for plotting.
+
+  Returns:
+    A ``PerceptronResult``.
+
+  >>> import jax, jax.numpy as jnp
+  >>> xs = jnp.array([[2.0, 1.0], [1.0, 3.0], [-1.0, -2.0], [-2.0, -0.5]])
+  >>> res = fit_perceptron(jax.random.key(0), xs, jnp.array([1, 1, 0, 0]))
+  >>> bool(res.converged), perceptron_predict(res.params, xs).tolist()
+  (True, [1, 1, 0, 0])
+  >>> keys = jax.random.split(jax.random.key(1), 8)     # many runs at once
+  >>> jax.vmap(lambda k: fit_perceptron(k, xs, jnp.array([1, 1, 0, 0])).converged)(keys).all()
+  Array(True, dtype=bool)
+  """
+  xs = checks.check_xs(xs)
+  n = xs.shape[0]
+  labels = checks.check_binary_labels(labels, n)
+  xs_aug = jnp.concatenate([xs, jnp.ones((n, 1), xs.dtype)], axis=1)
+  w, converged, updates, mistakes, traj = _fit(
+      key, xs_aug, to_signs(labels).astype(xs.dtype), jnp.asarray(init_scale, xs.dtype),
+      max_updates=max_updates, return_trajectory=return_trajectory)
+  return PerceptronResult(LinearParams(w[:-1], w[-1]), converged, updates, mistakes, traj)
+
+
+def novikoff_bound(xs: Array, labels: Array, separator: LinearParams) -> Array:
+  """``(R/γ)²`` with ``R = max ‖[x, 1]‖`` and ``γ`` the margin of ``separator`` in the augmented
+  space, ``min yᵢ [w, b]·[xᵢ, 1] / ‖[w, b]‖``. With the max-margin separator this is Novikoff's
+  bound; any other separator gives a larger (still valid) bound. ``inf`` if it does not separate.
+  """
+  xs = checks.check_xs(xs)
+  xs_aug = jnp.concatenate([xs, jnp.ones((xs.shape[0], 1), xs.dtype)], axis=1)
+  u = jnp.concatenate([separator.w, separator.b[None]])
+  margins = to_signs(jnp.asarray(labels)) * jnp.matmul(xs_aug, u, precision=HIGHEST)
+  gamma = jnp.min(margins) / jnp.linalg.norm(u)
+  radius = jnp.max(jnp.linalg.norm(xs_aug, axis=1))
+  return jnp.where(gamma > 0, (radius / gamma) ** 2, jnp.inf)

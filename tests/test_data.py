@@ -1,0 +1,46 @@
+"""Data generators and loaders."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import linmodels as lm
+
+
+def test_make_separable_margin_and_labels():
+  xs, labels, normal = lm.make_separable(jax.random.key(0), 300, 4, margin=0.25)
+  u, offset = np.asarray(normal[:-1]), float(normal[-1])
+  dist = np.asarray(xs) @ u + offset  # u is a unit vector: signed distance to the hyperplane
+  assert np.all(np.abs(dist) >= 0.25 - 1e-6)
+  np.testing.assert_array_equal(dist >= 0, np.asarray(labels) == 1)
+  assert 0 < int(labels.sum()) < 300
+
+
+def test_make_blobs_shapes_balance_and_vmap():
+  xs, labels = lm.make_blobs(jax.random.key(0), 90, 5, num_classes=3)
+  assert xs.shape == (90, 5) and np.bincount(np.asarray(labels)).tolist() == [30, 30, 30]
+  batched = jax.vmap(lambda k: lm.make_blobs(k, 10, 2)[0])(jax.random.split(jax.random.key(1), 4))
+  assert batched.shape == (4, 10, 2)
+  a, _ = lm.make_blobs(jax.random.key(7), 10, 2)
+  b, _ = lm.make_blobs(jax.random.key(7), 10, 2)
+  np.testing.assert_array_equal(a, b)
+
+
+def test_loaders_are_standardized():
+  for load, shape in [(lm.load_iris, (150, 4)), (lm.load_breast_cancer, (569, 30)),
+                      (lm.load_wine, (178, 13)), (lm.load_digits, (1797, 64))]:
+    xs, labels = load()
+    assert xs.shape == shape and labels.shape == (shape[0],)
+    np.testing.assert_allclose(np.asarray(xs).mean(0), 0.0, atol=1e-5)
+    std = np.asarray(xs).std(0)
+    assert np.all((np.abs(std - 1) < 1e-4) | (std == 0))  # digits has constant pixels
+
+
+def test_xor_is_not_linearly_separable_by_any_line():
+  xs, labels = lm.xor()
+  # Any line through a grid of directions and offsets misclassifies at least one XOR point.
+  angles = np.linspace(0, 2 * np.pi, 181)
+  for a in angles:
+    for c in np.linspace(-2, 2, 41):
+      pred = (np.asarray(xs) @ np.array([np.cos(a), np.sin(a)]) + c >= 0).astype(int)
+      assert np.any(pred != np.asarray(labels))

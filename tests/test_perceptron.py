@@ -1,0 +1,81 @@
+"""The lecture's perceptron: convergence on separable data within Novikoff's bound, XOR, vmap."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.svm import LinearSVC
+
+import linmodels as lm
+
+
+def _max_margin_separator(xs, labels):
+  """Near hard-margin linear SVM through the origin of the augmented space (scikit-learn)."""
+  xa = np.c_[np.asarray(xs, np.float64), np.ones(len(xs))]
+  svm = LinearSVC(fit_intercept=False, loss="hinge", C=1e5, tol=1e-10, max_iter=1_000_000)
+  u = svm.fit(xa, np.asarray(labels)).coef_[0]
+  return lm.LinearParams(jnp.asarray(u[:-1]), jnp.asarray(u[-1]))
+
+
+@pytest.fixture(scope="module")
+def separable():
+  xs, labels, normal = lm.make_separable(jax.random.key(3), 200, 3, margin=0.3)
+  return xs, labels, lm.LinearParams(normal[:-1], normal[-1])
+
+
+def test_converges_from_32_keys_within_novikoff_bound(separable):
+  xs, labels, truth = separable
+  keys = jax.random.split(jax.random.key(0), 32)
+  res = jax.jit(jax.vmap(lambda k: lm.fit_perceptron(k, xs, labels, max_updates=5000)))(keys)
+  assert bool(res.converged.all()) and int(res.num_mistakes.max()) == 0
+  # After convergence every training example is classified correctly, per the lecture's rule.
+  preds = jax.vmap(lambda p: lm.perceptron_predict(p, xs))(res.params)
+  np.testing.assert_array_equal(preds, np.broadcast_to(labels, preds.shape))
+  bound_svm = float(lm.novikoff_bound(xs, labels, _max_margin_separator(xs, labels)))
+  bound_truth = float(lm.novikoff_bound(xs, labels, truth))
+  assert np.isfinite(bound_svm) and bound_svm <= bound_truth * 1.0001  # SVM margin ≥ the planted one
+  assert int(res.num_updates.max()) <= bound_svm
+  # Different keys find different separating hyperplanes ("which one is better?").
+  assert len({tuple(np.round(np.asarray(w), 4)) for w in res.params.w}) > 1
+
+
+def test_reports_non_convergence_on_xor():
+  xs, labels = lm.xor()
+  res = lm.fit_perceptron(jax.random.key(0), xs, labels, max_updates=200)
+  assert not bool(res.converged)
+  assert int(res.num_updates) == 200 and int(res.num_mistakes) >= 1
+
+
+def test_trajectory_and_plus_minus_one_labels(separable):
+  xs, labels, _ = separable
+  res = lm.fit_perceptron(jax.random.key(1), xs, labels, max_updates=2000, return_trajectory=True)
+  signs = 2 * np.asarray(labels) - 1
+  res_pm = lm.fit_perceptron(jax.random.key(1), xs, signs, max_updates=2000)
+  np.testing.assert_array_equal(res.params.w, res_pm.params.w)  # same algorithm, same picks
+  k = int(res.num_updates)
+  traj = np.asarray(res.trajectory)
+  assert traj.shape == (2001, 4)
+  np.testing.assert_array_equal(traj[0], np.zeros(4))
+  np.testing.assert_allclose(traj[k], np.r_[res.params.w, res.params.b], rtol=1e-6)
+  np.testing.assert_array_equal(traj[k + 1:], np.broadcast_to(traj[k], traj[k + 1:].shape))
+  # Every step is ± one augmented example, added to a misclassified one.
+  xa = np.c_[np.asarray(xs), np.ones(len(xs))]
+  for t in range(min(k, 20)):
+    delta = traj[t + 1] - traj[t]
+    i = np.argmin(np.abs(np.abs(xa) - np.abs(delta)).sum(1))
+    np.testing.assert_allclose(delta, signs[i] * xa[i], rtol=1e-5, atol=1e-5)
+    z = xa[i] @ traj[t]
+    assert (z < 0) if signs[i] > 0 else (z >= 0)
+
+
+def test_random_initialisation_is_reproducible(separable):
+  xs, labels, _ = separable
+  a = lm.fit_perceptron(jax.random.key(5), xs, labels, init_scale=1.0)
+  b = lm.fit_perceptron(jax.random.key(5), xs, labels, init_scale=1.0)
+  np.testing.assert_array_equal(a.params.w, b.params.w)
+  assert bool(a.converged)
+
+
+def test_bad_labels_rejected():
+  with pytest.raises(ValueError, match=r"outside the allowed set \[0, 1\]"):
+    lm.fit_perceptron(jax.random.key(0), np.ones((3, 2)), [0, 1, 2])

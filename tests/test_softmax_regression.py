@@ -1,0 +1,114 @@
+"""Softmax regression: the lecture's numbers and identities, scikit-learn, and C = 2 = logistic."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import linmodels as lm
+from linmodels import logistic_regression as lr
+from linmodels import softmax_regression as sr
+
+
+def test_lecture_example():
+  # The slide: [1, 2, 3, 2, 1] -> [0.0674, 0.183, 0.498, 0.183, 0.0674] (3 significant digits).
+  got = lm.softmax(jnp.array([1.0, 2.0, 3.0, 2.0, 1.0]))
+  np.testing.assert_allclose(got, [0.0674, 0.183, 0.498, 0.183, 0.0674], rtol=2e-3)
+  np.testing.assert_allclose(jnp.sum(got), 1.0, rtol=1e-6)
+
+
+def test_stable_for_large_inputs():
+  big = lm.softmax(jnp.array([1000.0, 1001.0, 999.0], jnp.float32))
+  np.testing.assert_allclose(big, lm.softmax(jnp.array([1.0, 2.0, 0.0])), rtol=1e-6)
+  z = jnp.array([[1e4, -1e4, 0.0]], jnp.float32)
+  for labels in (jnp.array([1]), jnp.array([0])):
+    loss = lm.cross_entropy(z, labels)
+    grad = jax.grad(lambda z: jnp.sum(lm.cross_entropy(z, labels)))(z)
+    assert np.isfinite(np.asarray(loss)).all() and np.isfinite(np.asarray(grad)).all()
+
+
+def test_jacobian_matches_jacfwd(x64, rng):
+  z = jnp.asarray(rng.normal(size=6))
+  np.testing.assert_allclose(lm.softmax_jacobian(z), jax.jacfwd(lm.softmax)(z), rtol=1e-12, atol=1e-15)
+  y = np.asarray(lm.softmax(z))
+  np.testing.assert_allclose(lm.softmax_jacobian(z)[1, 2], -y[1] * y[2], rtol=1e-12)
+  np.testing.assert_allclose(lm.softmax_jacobian(z)[3, 3], y[3] * (1 - y[3]), rtol=1e-12)
+
+
+def test_cross_entropy_gradient_is_yhat_minus_y(x64, rng):
+  logits = jnp.asarray(rng.normal(size=(5, 4)))
+  labels = jnp.asarray(rng.integers(0, 4, size=5))
+  onehot = lm.one_hot(labels, 4)
+  np.testing.assert_allclose(lm.cross_entropy(logits, labels), lm.cross_entropy(logits, onehot), rtol=1e-12)
+  grad = jax.grad(lambda z: jnp.sum(lm.cross_entropy(z, labels)))(logits)
+  np.testing.assert_allclose(grad, lm.cross_entropy_logit_gradient(logits, onehot), rtol=1e-12, atol=1e-15)
+  # CE equals -Σ y log ŷ computed naively where that is finite.
+  naive = -np.sum(np.asarray(onehot) * np.log(np.asarray(lm.softmax(logits))), axis=1)
+  np.testing.assert_allclose(lm.cross_entropy(logits, labels), naive, rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def wine2():
+  xs, labels = lm.load_wine()
+  return np.asarray(xs[:, [0, 1]], np.float64), np.asarray(labels)  # alcohol, malic acid: overlap
+
+
+@pytest.mark.parametrize("method,steps", [("lbfgs", 500), ("newton", 30)])
+def test_unpenalised_matches_sklearn_probabilities(x64, wine2, method, steps):
+  xs, labels = wine2
+  ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100_000).fit(xs, labels)
+  res = lm.fit_softmax(xs, labels, method=method, num_steps=steps)
+  assert bool(res.converged) and not bool(res.separated)
+  np.testing.assert_allclose(sr.predict_proba(res.params, xs), ref.predict_proba(xs), atol=1e-6)
+  np.testing.assert_allclose(sr.accuracy(sr.predict_labels(res.params, xs), labels),
+                             ref.score(xs, labels), rtol=1e-6)
+
+
+def test_penalised_matches_sklearn_on_iris(x64):
+  xs, labels = lm.load_iris()
+  xs, labels = np.asarray(xs), np.asarray(labels)
+  ref = LogisticRegression(C=1.0, tol=1e-12, max_iter=100_000).fit(xs, labels)
+  res = lm.fit_softmax(xs, labels, 1.0 / len(xs))
+  np.testing.assert_allclose(res.params.w, ref.coef_.T, rtol=1e-5, atol=1e-6)  # penalty fixes W
+  np.testing.assert_allclose(sr.predict_proba(res.params, xs), ref.predict_proba(xs), atol=1e-7)
+
+
+def test_gd_reaches_lbfgs(wine2):
+  xs, labels = wine2[0].astype(np.float32), wine2[1]
+  a = lm.fit_softmax(xs, labels, method="gd", num_steps=3000)
+  b = lm.fit_softmax(xs, labels, method="lbfgs")
+  np.testing.assert_allclose(sr.predict_proba(a.params, xs), sr.predict_proba(b.params, xs), atol=2e-3)
+
+
+def test_two_classes_is_logistic_regression(x64):
+  xs, labels = lm.load_breast_cancer()
+  xs, labels = np.asarray(xs[:, :5]), np.asarray(labels)
+  soft = lm.fit_softmax(xs, labels, method="newton", num_steps=30)
+  logi = lm.fit_logistic(xs, labels)
+  # Same probabilities: softmax([z0, z1])_1 = σ(z1 - z0).
+  np.testing.assert_allclose(sr.predict_proba(soft.params, xs)[:, 1], lr.predict_proba(logi.params, xs),
+                             atol=1e-9)
+  # Same decision boundary: w = w1 - w0, b = b1 - b0 (the softmax weights are only defined up to a
+  # common shift, their difference is unique).
+  np.testing.assert_allclose(soft.params.w[:, 1] - soft.params.w[:, 0], logi.params.w, rtol=1e-6)
+  np.testing.assert_allclose(soft.params.b[1] - soft.params.b[0], logi.params.b, rtol=1e-6)
+  # And for any parameters, not only fitted ones: softmax of [0, z] is σ(z).
+  z = jnp.linspace(-20, 20, 41)
+  np.testing.assert_allclose(lm.softmax(jnp.stack([jnp.zeros_like(z), z], 1))[:, 1], lm.sigmoid(z), rtol=1e-12)
+
+
+def test_separated_multiclass_is_reported():
+  xs, labels = lm.make_blobs(jax.random.key(0), 60, 2, num_classes=3, separation=10.0, std=0.5)
+  res = lm.fit_softmax(xs, labels)
+  assert bool(res.separated) and not bool(res.converged)
+
+
+@pytest.mark.parametrize("labels,match", [
+    ([0, 0, 0, 0], "single class"),
+    ([0, 1, 5, 1], r"outside the allowed set"),
+    ([0, 1, -1, 1], r"outside the allowed set"),
+])
+def test_bad_labels(labels, match):
+  with pytest.raises(ValueError, match=match):
+    lm.fit_softmax(np.eye(4), labels, num_classes=3)
