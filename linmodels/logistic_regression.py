@@ -18,6 +18,7 @@ grow without bound. ``fit_logistic`` checks for this certificate and reports ``s
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -179,10 +180,15 @@ def fit_logistic(xs: Array, labels: Array, l2: Array | float = 0.0, *, method: s
   xs, labels = _check_binary(xs, labels)
   if num_steps is None:
     num_steps = {"newton": 50, "lbfgs": 500}.get(method, 5000)
-  if learning_rate is None:
-    learning_rate = smoothness_step(xs, 0.25, l2) if method == "gd" else 0.01
   if tol is None:
     tol = default_tol(xs.dtype)
+  return _fit_logistic(xs, labels, l2, learning_rate, tol, method=method, num_steps=num_steps)
+
+
+@functools.partial(jax.jit, static_argnames=("method", "num_steps"))
+def _fit_logistic(xs, labels, l2, learning_rate, tol, *, method, num_steps):
+  if learning_rate is None:
+    learning_rate = smoothness_step(xs, 0.25, l2) if method == "gd" else 0.01
   targets = labels.astype(xs.dtype)
   p0 = LinearParams(jnp.zeros(xs.shape[1], xs.dtype), jnp.zeros((), xs.dtype))
   result = minimize(logistic_loss, p0, (xs, targets, l2), method=method, num_steps=num_steps,

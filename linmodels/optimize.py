@@ -90,22 +90,35 @@ def fit_optax(loss_fn: LossFn, params: PyTree, data: tuple, optimizer: optax.Gra
   (Array([ 1., -2.], dtype=float32), False)
   """
   optimizer = optax.with_extra_args_support(optimizer)
+
+  # One compiled program for the whole fit (rather than one per eager operation around the scan):
+  # jit a closure over the Python objects, with the arrays and numeric knobs as traced arguments.
+  # Inside an outer jit/vmap this is simply inlined.
+  @jax.jit
+  def run(params, data, tol, divergence_factor):
+    return _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor)
+
+  return run(params, data, tol, divergence_factor)
+
+
+class _Carry(NamedTuple):
+  params: PyTree
+  opt_state: Any
+  done: Array
+  converged: Array
+  diverged: Array
+  steps: Array
+  last_loss: Array
+  grad_norm: Array
+
+
+def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor) -> FitResult:
   value_fn = lambda p: loss_fn(p, *data)
   value_and_grad = jax.value_and_grad(value_fn)
   loss0 = value_fn(params)
   limit = divergence_factor * jnp.maximum(jnp.abs(loss0), jnp.finfo(jnp.result_type(loss0)).eps)
 
-  class Carry(NamedTuple):
-    params: PyTree
-    opt_state: Any
-    done: Array
-    converged: Array
-    diverged: Array
-    steps: Array
-    last_loss: Array
-    grad_norm: Array
-
-  def step(c: Carry, _):
+  def step(c: _Carry, _):
     loss, grads = value_and_grad(c.params)
     gnorm = optax.tree.norm(grads)
     bad = ~jnp.isfinite(loss) | ~jnp.isfinite(gnorm) | (loss > limit)
@@ -116,7 +129,7 @@ def fit_optax(loss_fn: LossFn, params: PyTree, data: tuple, optimizer: optax.Gra
     new_params = optax.apply_updates(c.params, updates)
     moving = ~(c.done | newly_diverged | newly_converged)
     recorded = jnp.where(c.done, c.last_loss, loss)
-    carry = Carry(
+    carry = _Carry(
         params=_select(moving, new_params, c.params),
         opt_state=_select(moving, opt_state, c.opt_state),
         done=c.done | newly_diverged | newly_converged,
@@ -128,9 +141,9 @@ def fit_optax(loss_fn: LossFn, params: PyTree, data: tuple, optimizer: optax.Gra
     )
     return carry, recorded
 
-  init = Carry(params=params, opt_state=optimizer.init(params), done=jnp.array(False),
-               converged=jnp.array(False), diverged=jnp.array(False), steps=jnp.int32(0),
-               last_loss=loss0, grad_norm=jnp.asarray(jnp.inf, loss0.dtype))
+  init = _Carry(params=params, opt_state=optimizer.init(params), done=jnp.array(False),
+                converged=jnp.array(False), diverged=jnp.array(False), steps=jnp.int32(0),
+                last_loss=loss0, grad_norm=jnp.asarray(jnp.inf, loss0.dtype))
   final, losses = lax.scan(step, init, None, length=num_steps)
   # The gradient norm at the params actually returned (one more evaluation, outside the loop).
   _, grads = value_and_grad(final.params)
@@ -176,8 +189,8 @@ def fit_gd(loss_fn: LossFn, params: PyTree, data: tuple, learning_rate: Array | 
                    divergence_factor=divergence_factor)
 
 
-def newton(hessian_fn: Callable[[PyTree], Array] | None = None,
-           damping: Array | float = 0.0) -> optax.GradientTransformationExtraArgs:
+def newton(hessian_fn: Callable[[PyTree], Array] | None = None, damping: Array | float = 0.0, *,
+           pseudo_inverse: bool = False) -> optax.GradientTransformationExtraArgs:
   """Newton's method as an optax transformation: ``θ := θ - (H + damping·I)⁻¹ ∇L(θ)``.
 
   Args:
@@ -186,9 +199,10 @@ def newton(hessian_fn: Callable[[PyTree], Array] | None = None,
       ``fit_optax`` passes as ``value_fn``. Logistic regression passes its IRLS Hessian
       ``[X 1]ᵀ diag(σ(1-σ)) [X 1] / n``, one pass over the data.
     damping: `[]` Levenberg damping added to the diagonal (traced).
-
-  The step uses the pseudo-inverse of the (symmetric) Hessian, so a singular Hessian gives the
-  minimum-norm Newton step instead of NaN; directions of negative curvature are dropped.
+    pseudo_inverse: step with the pseudo-inverse of the symmetric Hessian (an eigendecomposition)
+      instead of solving with it: a singular Hessian then gives the minimum-norm Newton step
+      instead of NaN, and directions of negative curvature are dropped. Softmax regression needs
+      this (its weights are defined only up to a common shift of the classes' columns).
 
   Returns:
     An optax ``GradientTransformationExtraArgs`` for ``fit_optax``.
@@ -208,9 +222,8 @@ def newton(hessian_fn: Callable[[PyTree], Array] | None = None,
     else:
       hess = jax.hessian(lambda flat: value_fn(unravel(flat)))(flat_params)
     hess = hess + damping * jnp.eye(flat_params.shape[0], dtype=hess.dtype)
-    # Pseudo-inverse step through the symmetric eigendecomposition: the plain Newton step where
-    # the Hessian is positive definite, the minimum-norm one where it is singular (softmax
-    # regression's weights are only defined up to a common shift of the classes' columns).
+    if not pseudo_inverse:
+      return unravel(-jnp.linalg.solve(hess, flat_grads)), state
     lam, vecs = jnp.linalg.eigh(hess)
     keep = lam > jnp.finfo(lam.dtype).eps * lam.shape[0] * jnp.max(jnp.abs(lam))
     inv = jnp.where(keep, 1.0 / jnp.where(keep, lam, 1.0), 0.0)
@@ -226,14 +239,15 @@ SOLVERS = ("gd", "newton", "lbfgs", "adam")
 
 def minimize(loss_fn: LossFn, params: PyTree, data: tuple, *, method: str, num_steps: int,
              learning_rate: Array | float = 1.0, tol: Array | float = 0.0,
-             hessian_fn: Callable[[PyTree], Array] | None = None) -> FitResult:
+             hessian_fn: Callable[[PyTree], Array] | None = None,
+             pseudo_inverse: bool = False) -> FitResult:
   """``fit_optax`` with a solver chosen by name: ``"gd"`` (``optax.sgd(learning_rate)``),
-  ``"newton"`` (``newton(hessian_fn)``), ``"lbfgs"`` (``optax.lbfgs()`` with its zoom line search)
+  ``"newton"`` (``newton(hessian_fn, pseudo_inverse=...)``), ``"lbfgs"`` (``optax.lbfgs()`` with its zoom line search)
   or ``"adam"`` (``optax.adam(learning_rate)``). Used by the classifiers' ``fit_*`` functions."""
   if method == "gd":
     opt = optax.sgd(learning_rate)
   elif method == "newton":
-    opt = newton(hessian_fn)
+    opt = newton(hessian_fn, pseudo_inverse=pseudo_inverse)
   elif method == "lbfgs":
     opt = optax.lbfgs()
   elif method == "adam":

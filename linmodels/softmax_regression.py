@@ -16,6 +16,8 @@ are compared by their probabilities, not their weights. As for logistic regressi
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -116,13 +118,19 @@ def fit_softmax(xs: Array, labels: Array, l2: Array | float = 0.0, *,
     raise ValueError(f"labels hold a single class ({int(labels[0])}): a classifier needs two or more")
   if num_steps is None:
     num_steps = {"lbfgs": 500, "newton": 50}.get(method, 5000)
-  if learning_rate is None:
-    learning_rate = smoothness_step(xs, 0.5, l2) if method == "gd" else 0.01
   if tol is None:
     tol = default_tol(xs.dtype)
+  return _fit_softmax(xs, labels, l2, learning_rate, tol, num_classes=num_classes, method=method,
+                      num_steps=num_steps)
+
+
+@functools.partial(jax.jit, static_argnames=("num_classes", "method", "num_steps"))
+def _fit_softmax(xs, labels, l2, learning_rate, tol, *, num_classes, method, num_steps):
+  if learning_rate is None:
+    learning_rate = smoothness_step(xs, 0.5, l2) if method == "gd" else 0.01
   d = xs.shape[1]
   p0 = LinearParams(jnp.zeros((d, num_classes), xs.dtype), jnp.zeros((num_classes,), xs.dtype))
   result = minimize(softmax_loss, p0, (xs, labels, l2), method=method, num_steps=num_steps,
-                    learning_rate=learning_rate, tol=tol)
+                    learning_rate=learning_rate, tol=tol, pseudo_inverse=True)
   all_correct = jnp.all(predict_labels(result.params, xs) == labels)
   return with_separation(result, all_correct & (jnp.asarray(l2) == 0))
