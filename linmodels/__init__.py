@@ -6,10 +6,12 @@ The public API, by the lecture's sections (each name lives in the module shown):
 * linear regression: ``least_squares`` (``lstsq``), ``linear_regression`` (the 1D/2D formulas)
 * iterative fitting: ``optimize`` (``fit_gd``, ``fit_optax``, ``newton``)
 * classification: ``perceptron``, ``logistic_regression``, ``softmax_regression``, ``likelihood``, ``convexity``
+* beyond linear: ``polynomial``, ``mlp``, ``universal`` (the constructive universal approximation
+  theorem), ``flax_interop``
 * data: ``data``
 """
 
-from linmodels import logistic_regression, softmax_regression
+from linmodels import flax_interop, logistic_regression, softmax_regression, universal
 from linmodels.checks import check_labels, check_xs, check_xy
 from linmodels.convexity import grid, hessian_eigenvalues, min_hessian_eigenvalue
 from linmodels.data import (load_breast_cancer, load_digits, load_iris, load_wine, make_blobs,
@@ -27,7 +29,11 @@ from linmodels.logistic_regression import (ClassifierResult, bce_gradient, fit_l
                                 sigmoid_mse_loss, step)
 from linmodels.losses import (binary_cross_entropy, cross_entropy, sigmoid_squared_error,
                               squared_error)
+from linmodels.mlp import (Dense, fit_mlp, init_mlp, mlp_apply, mlp_cross_entropy_loss,
+                           mlp_mse_loss, num_hidden_units)
 from linmodels.optimize import FitResult, fit_gd, fit_optax, minimize, newton
+from linmodels.polynomial import (degree_sweep, fit_polynomial, monomial_features,
+                                  polynomial_features, predict_polynomial)
 from linmodels.perceptron import (PerceptronResult, fit_perceptron, novikoff_bound,
                                   perceptron_predict)
 from linmodels.softmax_regression import (accuracy, cross_entropy_logit_gradient, fit_softmax, softmax,
@@ -36,9 +42,12 @@ from linmodels.softmax_regression import (accuracy, cross_entropy_logit_gradient
 __version__ = "0.1.0"
 
 __all__ = [
-    "ClassifierResult", "FitResult", "GaussianParams", "LinearParams", "LstsqInfo",
+    "ClassifierResult", "Dense", "FitResult", "GaussianParams", "LinearParams", "LstsqInfo",
     "PerceptronResult", "accuracy", "bce_gradient", "bernoulli_nll", "binary_cross_entropy",
-    "categorical_nll", "check_labels", "check_xs", "check_xy", "conditioning", "cross_entropy",
+    "categorical_nll", "check_labels", "degree_sweep", "fit_mlp", "fit_polynomial",
+    "flax_interop", "init_mlp", "mlp_apply", "mlp_cross_entropy_loss", "mlp_mse_loss",
+    "monomial_features", "num_hidden_units", "polynomial_features", "predict_polynomial",
+    "universal", "check_xs", "check_xy", "conditioning", "cross_entropy",
     "cross_entropy_logit_gradient", "fit_gaussian_mle", "fit_gd", "fit_line",
     "fit_line_through_origin", "fit_logistic", "fit_optax", "fit_perceptron",
     "fit_plane_through_origin", "fit_softmax", "gaussian_log_likelihood", "gaussian_mle",

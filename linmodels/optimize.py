@@ -61,7 +61,8 @@ def _select(pred: Array, on_true: PyTree, on_false: PyTree) -> PyTree:
 
 def fit_optax(loss_fn: LossFn, params: PyTree, data: tuple, optimizer: optax.GradientTransformation,
               *, num_steps: int, tol: Array | float = 0.0,
-              divergence_factor: Array | float = 1e6) -> FitResult:
+              divergence_factor: Array | float = 1e6, key: Array | None = None,
+              batch_size: int | None = None) -> FitResult:
   """Minimises ``loss_fn(params, *data)`` with an optax optimizer for ``num_steps`` steps.
 
   The loop is a ``lax.scan`` of fixed length; an optional tolerance freezes the iterate once the
@@ -78,6 +79,10 @@ def fit_optax(loss_fn: LossFn, params: PyTree, data: tuple, optimizer: optax.Gra
     tol: `[]` stop once the global gradient norm is at most ``tol`` (traced).
     divergence_factor: `[]` report divergence when the loss exceeds this multiple of the initial
       loss's magnitude (traced).
+    key: PRNG key for minibatches (required with ``batch_size``).
+    batch_size: if given (static), each step uses ``batch_size`` examples drawn without
+      replacement from the leading axis of every array in ``data``; ``losses`` then holds the
+      minibatch losses, while the divergence reference and the final ``grad_norm`` use all data.
 
   Returns:
     A ``FitResult``.
@@ -94,11 +99,19 @@ def fit_optax(loss_fn: LossFn, params: PyTree, data: tuple, optimizer: optax.Gra
   # One compiled program for the whole fit (rather than one per eager operation around the scan):
   # jit a closure over the Python objects, with the arrays and numeric knobs as traced arguments.
   # Inside an outer jit/vmap this is simply inlined.
-  @jax.jit
-  def run(params, data, tol, divergence_factor):
-    return _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor)
+  if batch_size is not None and key is None:
+    raise ValueError("fit_optax: batch_size needs a PRNG key")
+  if batch_size is not None:
+    n = jax.tree_util.tree_leaves(data)[0].shape[0]
+    if not 0 < batch_size <= n:
+      raise ValueError(f"batch_size={batch_size} must be in 1..{n} (the number of examples)")
 
-  return run(params, data, tol, divergence_factor)
+  @jax.jit
+  def run(params, data, tol, divergence_factor, key):
+    return _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, key,
+                batch_size)
+
+  return run(params, data, tol, divergence_factor, key)
 
 
 class _Carry(NamedTuple):
@@ -112,20 +125,31 @@ class _Carry(NamedTuple):
   grad_norm: Array
 
 
-def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor) -> FitResult:
+def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, key,
+         batch_size) -> FitResult:
   value_fn = lambda p: loss_fn(p, *data)
   value_and_grad = jax.value_and_grad(value_fn)
+  n = jax.tree_util.tree_leaves(data)[0].shape[0]
+  step_keys = (jax.random.split(key, num_steps) if batch_size is not None
+               else jnp.zeros((num_steps,), jnp.int32))
   loss0 = value_fn(params)
   limit = divergence_factor * jnp.maximum(jnp.abs(loss0), jnp.finfo(jnp.result_type(loss0)).eps)
 
-  def step(c: _Carry, _):
-    loss, grads = value_and_grad(c.params)
+  def step(c: _Carry, step_key):
+    if batch_size is None:
+      batch_value_fn, loss_and_grads = value_fn, value_and_grad
+    else:
+      idx = jax.random.permutation(step_key, n)[:batch_size]
+      batch = jax.tree_util.tree_map(lambda a: a[idx], data)
+      batch_value_fn = lambda p: loss_fn(p, *batch)
+      loss_and_grads = jax.value_and_grad(batch_value_fn)
+    loss, grads = loss_and_grads(c.params)
     gnorm = optax.tree.norm(grads)
     bad = ~jnp.isfinite(loss) | ~jnp.isfinite(gnorm) | (loss > limit)
     newly_diverged = bad & ~c.done
     newly_converged = ~bad & (gnorm <= tol) & ~c.done
     updates, opt_state = optimizer.update(grads, c.opt_state, c.params, value=loss, grad=grads,
-                                          value_fn=value_fn)
+                                          value_fn=batch_value_fn)
     new_params = optax.apply_updates(c.params, updates)
     moving = ~(c.done | newly_diverged | newly_converged)
     recorded = jnp.where(c.done, c.last_loss, loss)
@@ -144,7 +168,7 @@ def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor) ->
   init = _Carry(params=params, opt_state=optimizer.init(params), done=jnp.array(False),
                 converged=jnp.array(False), diverged=jnp.array(False), steps=jnp.int32(0),
                 last_loss=loss0, grad_norm=jnp.asarray(jnp.inf, loss0.dtype))
-  final, losses = lax.scan(step, init, None, length=num_steps)
+  final, losses = lax.scan(step, init, step_keys)
   # The gradient norm at the params actually returned (one more evaluation, outside the loop).
   _, grads = value_and_grad(final.params)
   gnorm = jnp.where(final.diverged, final.grad_norm, optax.tree.norm(grads))

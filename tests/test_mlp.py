@@ -1,0 +1,114 @@
+"""MLPs: linearity without activation, init scales, training to the acceptance MSE, flax twin."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import linmodels as lm
+from linmodels import flax_interop
+
+
+def test_w1_w2_x_stays_linear(rng):
+  # f(x) = w₁w₂x: composing linear layers without an activation is one linear map.
+  params = lm.init_mlp(jax.random.key(0), (3, 8, 8, 2), init="glorot")
+  xs = jnp.asarray(rng.normal(size=(10, 3)), jnp.float32)
+  out = lm.mlp_apply(params, xs, activation="identity")
+  w = params[0].w @ params[1].w @ params[2].w
+  b = (params[0].b @ params[1].w + params[1].b) @ params[2].w + params[2].b
+  np.testing.assert_allclose(out, np.asarray(xs) @ np.asarray(w) + np.asarray(b), rtol=1e-4, atol=1e-5)
+  # Linear: f(a x + c y) - f(0) = a (f(x) - f(0)) + c (f(y) - f(0)).
+  f = lambda x: lm.mlp_apply(params, x, activation="identity")
+  zero = jnp.zeros((1, 3))
+  lhs = f(2.0 * xs[:1] - 3.0 * xs[1:2]) - f(zero)
+  rhs = 2.0 * (f(xs[:1]) - f(zero)) - 3.0 * (f(xs[1:2]) - f(zero))
+  np.testing.assert_allclose(lhs, rhs, rtol=1e-4, atol=1e-5)
+  # With a ReLU it is not.
+  g = lambda x: lm.mlp_apply(params, x, activation="relu")
+  assert not np.allclose(g(-xs) - g(zero), -(g(xs) - g(zero)), atol=1e-3)
+
+
+@pytest.mark.parametrize("init,var", [("he", 2.0), ("lecun", 1.0), ("glorot", 2.0 / (1 + 1))])
+def test_initialisation_variances(init, var):
+  fan = 400
+  params = lm.init_mlp(jax.random.key(1), (fan, fan, fan), init=init)
+  got = float(jnp.var(params[0].w)) * fan
+  expected = var if init != "glorot" else 2.0 * fan / (fan + fan)
+  np.testing.assert_allclose(got, expected, rtol=0.05)
+  np.testing.assert_array_equal(params[0].b, np.zeros(fan))
+
+
+def test_two_layer_mlp_fits_sine_from_8_seeds_in_one_call():
+  xs = jnp.linspace(0.0, 1.0, 256)[:, None]
+  ys = jnp.sin(2 * jnp.pi * xs)
+
+  def train(key):
+    params = lm.init_mlp(key, (1, 64, 1), init="glorot")
+    res = lm.fit_mlp(params, xs, ys, optax.adam(1e-2), num_steps=3000, activation="tanh")
+    pred = lm.mlp_apply(res.params, xs, activation="tanh")
+    return jnp.mean((pred - ys) ** 2), res
+
+  mses, res = jax.jit(jax.vmap(train))(jax.random.split(jax.random.key(0), 8))
+  assert mses.shape == (8,)
+  assert float(mses.max()) < 1e-3, mses
+  assert not bool(res.diverged.any())
+
+
+def test_minibatch_training_and_classification():
+  xs, labels = lm.make_blobs(jax.random.key(3), 300, 2, num_classes=3, separation=3.0)
+  params = lm.init_mlp(jax.random.key(4), (2, 16, 3))
+  # The reference: softmax regression's training accuracy on the same overlapping blobs.
+  linear = lm.fit_softmax(xs, labels)
+  ref_acc = float(lm.accuracy(lm.softmax_regression.predict_labels(linear.params, xs), labels))
+  res = lm.fit_mlp(params, xs, labels, optax.adam(1e-2), num_steps=400, task="classification",
+                   key=jax.random.key(5), batch_size=32)
+  acc = lm.accuracy(jnp.argmax(lm.mlp_apply(res.params, xs), -1), labels)
+  assert float(acc) >= ref_acc - 0.02 and float(acc) > 0.8, (float(acc), ref_acc)
+  # Same key, same minibatches: reproducible.
+  again = lm.fit_mlp(params, xs, labels, optax.adam(1e-2), num_steps=400, task="classification",
+                     key=jax.random.key(5), batch_size=32)
+  np.testing.assert_array_equal(res.losses, again.losses)
+
+
+def test_mlp_gradient_against_finite_differences(x64, rng):
+  params = lm.init_mlp(jax.random.key(0), (2, 5, 1), dtype=jnp.float64)
+  xs, ys = jnp.asarray(rng.normal(size=(7, 2))), jnp.asarray(rng.normal(size=(7, 1)))
+  from jax.test_util import check_grads
+  check_grads(lambda p: lm.mlp_mse_loss(p, xs, ys, activation="sigmoid"), (params,), order=2,
+              modes=("rev",))
+
+
+def test_flax_module_equals_pure_function_and_weights_move_both_ways(rng):
+  params = lm.init_mlp(jax.random.key(2), (3, 16, 16, 2))
+  xs = jnp.asarray(rng.normal(size=(9, 3)), jnp.float32)
+  module = flax_interop.MLP(features=(16, 16, 2), activation="tanh")
+  out_flax = module.apply(flax_interop.to_flax(params), xs)
+  np.testing.assert_allclose(out_flax, lm.mlp_apply(params, xs, activation="tanh"), rtol=1e-6, atol=1e-6)
+  # flax-initialised weights run through the pure function too.
+  variables = module.init(jax.random.key(3), xs)
+  back = flax_interop.from_flax(variables)
+  np.testing.assert_allclose(lm.mlp_apply(back, xs, activation="tanh"), module.apply(variables, xs),
+                             rtol=1e-6, atol=1e-6)
+
+
+def test_save_and_load_exactly(tmp_path):
+  params = lm.init_mlp(jax.random.key(2), (3, 8, 1))
+  path = tmp_path / "params.msgpack"
+  flax_interop.save_params(path, params)
+  template = lm.init_mlp(jax.random.key(9), (3, 8, 1))
+  loaded = flax_interop.load_params(path, template)
+  for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(loaded)):
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == b.dtype
+  assert type(loaded[0]).__name__ == "Dense"
+
+
+def test_bad_inputs():
+  params = lm.init_mlp(jax.random.key(0), (2, 4, 1))
+  with pytest.raises(ValueError, match="network's input width is 2"):
+    lm.fit_mlp(params, jnp.ones((5, 3)), jnp.ones(5), optax.sgd(0.1), num_steps=1)
+  with pytest.raises(ValueError, match="unknown activation"):
+    lm.mlp_apply(params, jnp.ones((5, 2)), activation="gelu")
+  with pytest.raises(ValueError, match="batch_size needs a PRNG key"):
+    lm.fit_mlp(params, jnp.ones((5, 2)), jnp.ones(5), optax.sgd(0.1), num_steps=1, batch_size=2)
