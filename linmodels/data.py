@@ -17,7 +17,8 @@ Array = jax.Array
 def make_blobs(key: Array, num_examples: int, num_features: int = 2, *, num_classes: int = 2,
                separation: Array | float = 3.0, std: Array | float = 1.0,
                dtype=None) -> tuple[Array, Array]:
-  """Gaussian blobs: class ``c`` centred at ``separation · u_c`` with unit-norm random ``u_c``.
+  """Gaussian blobs: class ``c`` centred at ``separation · u_c`` with unit-norm random ``u_c``
+  (``u₁ = -u₀`` for two classes, so their centres are ``2 · separation`` apart).
 
   Args:
     key: PRNG key.
@@ -39,6 +40,8 @@ def make_blobs(key: Array, num_examples: int, num_features: int = 2, *, num_clas
   dtype = dtype or jnp.result_type(float)
   key_c, key_x = jax.random.split(key)
   centres = jax.random.normal(key_c, (num_classes, num_features), dtype)
+  if num_classes == 2:  # antipodal, so that two classes never share a side (in 1D especially)
+    centres = jnp.stack([centres[0], -centres[0]])
   centres = separation * centres / jnp.linalg.norm(centres, axis=1, keepdims=True)
   labels = jnp.arange(num_examples, dtype=jnp.int32) % num_classes
   xs = centres[labels] + std * jax.random.normal(key_x, (num_examples, num_features), dtype)
