@@ -1,3 +1,118 @@
-import sys
+"""``make bench``: closed-form against iterative solvers, against the peers and the hardware floor.
 
-sys.exit("benchmarks: not implemented yet (issue #6); nothing was measured.")
+Usage: ``python -m benchmarks [--full] [--device cpu|gpu] [--out DIR] [--only PROBLEM ...]``.
+The quick profile (default) finishes in a few minutes on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import pathlib
+import platform
+import sys
+import time
+
+PROBLEMS = ("floors", "least_squares", "accuracy", "gd_step", "logistic", "perceptron", "mlp", "sweeps")
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _profile(full: bool) -> dict:
+  if full:
+    return {"ls_sizes": [(1_000_000, 64), (200_000, 256), (20_000, 1024)],
+            "ls_scaling": [(10_000, 64), (100_000, 64), (1_000_000, 64)],
+            "conds": [1e1, 1e2, 1e3, 1e4], "gd": (1_000_000, 64), "logistic": (100_000, 100),
+            "perceptron": (100_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 5}
+  return {"ls_sizes": [(1_000_000, 64)], "ls_scaling": [(10_000, 64), (100_000, 64)],
+          "conds": [1e1, 1e3, 1e4], "gd": (1_000_000, 64), "logistic": (100_000, 100),
+          "perceptron": (20_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 3}
+
+
+def _machine(device: str) -> dict:
+  import jax
+  import numpy as np
+  info = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+          "platform": platform.platform(), "processor": platform.processor(),
+          "python": platform.python_version(), "cpu_count": __import__("os").cpu_count(),
+          "device": str(jax.devices()[0]), "jax": jax.__version__, "numpy": np.__version__,
+          "dtype": "float32", "requested_device": device}
+  for mod in ("jaxlib", "optax", "sklearn", "scipy", "statsmodels", "torch"):
+    try:
+      info[mod] = __import__(mod).__version__
+    except ImportError:
+      info[mod] = None
+  return info
+
+
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+  parser.add_argument("--full", action="store_true", help="the larger sizes of the issue")
+  parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+  parser.add_argument("--out", type=pathlib.Path, default=ROOT / "benchmarks" / "out")
+  parser.add_argument("--only", nargs="*", choices=PROBLEMS)
+  parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # the tests' size
+  args = parser.parse_args(argv)
+
+  import jax
+  if args.device == "cpu":
+    jax.config.update("jax_platforms", "cpu")
+  from benchmarks import plots, report, suite
+
+  prof = _profile(args.full)
+  if args.tiny:
+    prof = {"ls_sizes": [(2_000, 8)], "ls_scaling": [(1_000, 8)], "conds": [1e1, 1e3],
+            "gd": (2_000, 8), "logistic": (500, 5), "perceptron": (300, 3), "mlp": (200, 4, 8),
+            "sweep": 8, "repeats": 2}
+  wanted = args.only or PROBLEMS
+  try:
+    from tqdm import tqdm
+  except ImportError:  # pragma: no cover
+    tqdm = None
+  tasks = []
+  fl = {}
+  tasks.append(("floors", lambda: fl.update(suite.floors(args.device, 16 if args.tiny else 256)) or []))
+  for n, d in prof["ls_sizes"]:
+    tasks.append(("least_squares", lambda n=n, d=d: suite.least_squares(
+        n, d, fl, repeats=prof["repeats"])))
+  for n, d in prof["ls_scaling"]:
+    tasks.append(("least_squares", lambda n=n, d=d: suite.least_squares(
+        n, d, fl, repeats=prof["repeats"], methods=("auto", "cholesky", "qr"), peers=True)))
+  tasks.append(("accuracy", lambda: suite.accuracy_vs_condition(prof["conds"],
+                                                               n=2_000 if args.tiny else 20_000)))
+  tasks.append(("gd_step", lambda: suite.gd_step(*prof["gd"], fl, repeats=prof["repeats"])))
+  tasks.append(("logistic", lambda: suite.logistic(*prof["logistic"], repeats=prof["repeats"])))
+  tasks.append(("logistic", lambda: suite.logistic(0, 0, repeats=prof["repeats"], real=True)))
+  tasks.append(("perceptron", lambda: suite.perceptron(*prof["perceptron"], repeats=prof["repeats"])))
+  tasks.append(("mlp", lambda: suite.mlp_step(*prof["mlp"], repeats=prof["repeats"])))
+  tasks.append(("sweeps", lambda: suite.sweeps(num=prof["sweep"], repeats=prof["repeats"])))
+  tasks = [(name, fn) for name, fn in tasks if name in wanted or name == "floors"]
+
+  rows = []
+  start = time.perf_counter()
+  bar = tqdm(tasks, unit="task", file=sys.stderr) if tqdm else tasks
+  for name, fn in bar:
+    if tqdm:
+      bar.set_description(name)
+    rows.extend(fn())
+  for r in rows:
+    r.pop("result", None)
+  result = {"machine": _machine(args.device), "profile": "tiny" if args.tiny else
+            ("full" if args.full else "quick"), "floors": fl, "rows": rows,
+            "total_seconds": time.perf_counter() - start}
+  args.out.mkdir(parents=True, exist_ok=True)
+  (args.out / "results.json").write_text(json.dumps(result, indent=2, default=float))
+  table = report.table(rows)
+  print(table)
+  print()
+  targets = report.targets(result)
+  print(report.targets_table(targets))
+  (args.out / "table.md").write_text(table + "\n\n" + report.targets_table(targets) + "\n")
+  plots.make(result, args.out)
+  print(f"\nwrote {args.out / 'results.json'}, table.md and plots in {result['total_seconds']:.0f} s",
+        file=sys.stderr)
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -16,7 +16,7 @@ from linmodels.checks import check_labels, check_xs, check_xy
 from linmodels.convexity import grid, hessian_eigenvalues, min_hessian_eigenvalue
 from linmodels.data import (load_breast_cancer, load_digits, load_iris, load_wine, make_blobs,
                             make_separable, standardize, xor)
-from linmodels.least_squares import LstsqInfo, conditioning, lstsq
+from linmodels.least_squares import LstsqInfo, conditioning, lstsq, ridge_path
 from linmodels.likelihood import (GaussianParams, bernoulli_nll, categorical_nll,
                                   fit_gaussian_mle, gaussian_log_likelihood, gaussian_mle,
                                   gaussian_nll, gaussian_pdf, linear_gaussian_nll)
@@ -46,7 +46,7 @@ __all__ = [
     "PerceptronResult", "accuracy", "bce_gradient", "bernoulli_nll", "binary_cross_entropy",
     "categorical_nll", "check_labels", "degree_sweep", "fit_mlp", "fit_polynomial",
     "flax_interop", "init_mlp", "mlp_apply", "mlp_cross_entropy_loss", "mlp_mse_loss",
-    "monomial_features", "num_hidden_units", "polynomial_features", "predict_polynomial",
+    "monomial_features", "num_hidden_units", "polynomial_features", "predict_polynomial", "ridge_path",
     "universal", "check_xs", "check_xy", "conditioning", "cross_entropy",
     "cross_entropy_logit_gradient", "fit_gaussian_mle", "fit_gd", "fit_line",
     "fit_line_through_origin", "fit_logistic", "fit_optax", "fit_perceptron",

@@ -237,3 +237,14 @@ def test_jit_with_traced_l2_and_method_argument(rng):
   np.testing.assert_allclose(fit(0.0).w, lm.lstsq(xs, ys, method="qr")[0].w, rtol=1e-5)
   with pytest.raises(ValueError, match="unknown method 'lu'"):
     lm.lstsq(xs, ys, method="lu")
+
+
+def test_ridge_path_equals_per_strength_fits(x64, rng):
+  xs, ys = _problem(rng, n=50, d=8)
+  l2s = np.array([0.0, 0.01, 1.0, 100.0])
+  path = lm.ridge_path(xs, ys, l2s)
+  assert path.w.shape == (4, 8) and path.b.shape == (4,)
+  for i, l2 in enumerate(l2s):
+    ref = Ridge(alpha=l2, solver="svd").fit(xs, ys) if l2 > 0 else LinearRegression().fit(xs, ys)
+    np.testing.assert_allclose(path.w[i], ref.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(path.b[i], ref.intercept_, rtol=1e-9)

@@ -1,0 +1,116 @@
+"""The table on stdout and the targets of the issue, each marked met or not with its ratio."""
+
+from __future__ import annotations
+
+
+def _ms(s):
+  return "" if s is None else f"{1e3 * s:.3g}"
+
+
+def table(rows) -> str:
+  lines = ["| problem | size | implementation | median ms | min ms | max ms | compile ms | "
+           "rel. error | × floor | note |", "|" + " --- |" * 10]
+  for r in rows:
+    err = "" if r.get("rel_error") is None else f"{r['rel_error']:.2e}"
+    ratio = "" if r.get("ratio_to_floor") is None else f"{r['ratio_to_floor']:.2f}"
+    note = r.get("note", "")
+    if r.get("cond") is not None:
+      note = f"cond {r['cond']:.0e} " + note
+    if r.get("per_config_s") is not None:
+      note = f"{1e3 * r['per_config_s']:.3g} ms/config " + note
+    if r.get("final_loss") is not None:
+      note = f"final loss {r['final_loss']:.6g} " + note
+    lines.append(f"| {r['problem']} | {r['size']} | {r['impl']} | {_ms(r['median_s'])} | "
+                 f"{_ms(r['min_s'])} | {_ms(r['max_s'])} | {_ms(r.get('compile_s'))} | {err} | "
+                 f"{ratio} | {note.strip()} |")
+  return "\n".join(lines)
+
+
+def _find(rows, problem, impl_prefix, size=None):
+  for r in rows:
+    if r["problem"] == problem and r["impl"].startswith(impl_prefix) and (size is None or r["size"] == size):
+      return r
+  return None
+
+
+def targets(result) -> list[dict]:
+  rows = result["rows"]
+  out = []
+
+  def add(name, goal, value, met, detail=""):
+    out.append({"target": name, "goal": goal, "measured": value, "met": met, "detail": detail})
+
+  for size in sorted({r["size"] for r in rows if r["problem"] == "least_squares"}):
+    auto = _find(rows, "least_squares", "linmodels lstsq(auto)", size)
+    gram = _find(rows, "least_squares", "numpy bare", size)
+    skl = _find(rows, "least_squares", "scikit-learn", size)
+    if auto and gram:
+      ratio = auto["median_s"] / gram["median_s"]
+      add(f"OLS vs peer's bare XᵀX ({size})", "≤ 1.2×", f"{ratio:.2f}×", ratio <= 1.2)
+    if auto and skl:
+      ratio = skl["median_s"] / auto["median_s"]
+      ok = ratio >= 10 and auto["rel_error"] <= max(skl["rel_error"], 1e-6)
+      add(f"OLS vs scikit-learn LinearRegression ({size})", "≥ 10× faster, ≤ its error",
+          f"{ratio:.1f}× (errors {auto['rel_error']:.1e} vs {skl['rel_error']:.1e})", ok)
+  gd = _find(rows, "gd_step", "linmodels")
+  if gd:
+    add(f"GD step vs two-pass floor ({gd['size']})", "≤ 1.5×", f"{gd['ratio_to_floor']:.2f}×",
+        gd["ratio_to_floor"] <= 1.5)
+    for peer in ("numpy loop", "torch loop"):
+      p = _find(rows, "gd_step", peer)
+      if p:
+        ratio = p["median_s"] / gd["median_s"]
+        add(f"GD step vs {peer}", "≥ 1.3× faster", f"{ratio:.2f}×", ratio >= 1.3)
+  for size in sorted({r["size"] for r in rows if r["problem"] == "logistic"}):
+    sk = _find(rows, "logistic", "scikit-learn", size)
+    ours = [r for r in rows if r["problem"] == "logistic" and r["size"] == size
+            and r["impl"].startswith("linmodels")
+            and r["final_loss"] <= sk["final_loss"] * (1 + 1e-5) + 1e-7]
+    goal = 20 if "breast" in size else 5
+    if ours:
+      best = min(ours, key=lambda r: r["median_s"])
+      ratio = sk["median_s"] / best["median_s"]
+      add(f"logistic regression to sklearn's loss ({size})", f"≥ {goal}× faster",
+          f"{ratio:.1f}× ({best['impl']})", ratio >= goal)
+    else:
+      add(f"logistic regression to sklearn's loss ({size})", f"≥ {goal}× faster",
+          "no linmodels fit reached scikit-learn's final loss", False)
+  sk = _find(rows, "perceptron", "scikit-learn")
+  ours = _find(rows, "perceptron", "linmodels")
+  if sk and ours:
+    ratio = sk["median_s"] / ours["median_s"]
+    add(f"perceptron vs scikit-learn ({ours['size']})", "≥ 1× (no slower)", f"{ratio:.2f}×",
+        ratio >= 1.0, ours["note"])
+  ours = _find(rows, "mlp_adam_step", "linmodels")
+  for peer in ("torch", "scikit-learn"):
+    p = _find(rows, "mlp_adam_step", peer)
+    if ours and p:
+      ratio = p["median_s"] / ours["median_s"]
+      add(f"MLP Adam step vs {peer}", "≥ 3× faster", f"{ratio:.1f}×", ratio >= 3)
+  for problem in ("sweep_gd_lr", "sweep_ridge_path"):
+    rs = [r for r in rows if r["problem"] == problem]
+    if len(rs) == 2:
+      ratio = rs[1]["per_config_s"] / rs[0]["per_config_s"]
+      add(f"{problem}: vmap vs loop, per configuration", "≥ 20×", f"{ratio:.1f}×", ratio >= 20)
+  fits = [r for r in rows if r["impl"].startswith("linmodels") and r.get("compile_s") is not None
+          and r["problem"] not in ("gd_step", "mlp_adam_step")]
+  if fits:
+    worst = max(fits, key=lambda r: r["compile_s"])
+    add("first-call compile time of each fitter", "< 2 s",
+        f"max {worst['compile_s']:.2f} s ({worst['impl']}, {worst['size']})", worst["compile_s"] < 2)
+  acc = [r for r in rows if r["problem"] == "accuracy_vs_condition" and r.get("cond") == 1e3]
+  auto = next((r for r in acc if r["impl"].endswith("(auto)")), None)
+  chol = next((r for r in acc if r["impl"].endswith("(cholesky)")), None)
+  if auto and chol:
+    ratio = auto["median_s"] / chol["median_s"]
+    add("float32 default solve at cond 1e3", "rel. error ≤ 1e-4 at ≤ 2× Cholesky time",
+        f"{auto['rel_error']:.1e} at {ratio:.2f}× (Cholesky {chol['rel_error']:.1e})",
+        auto["rel_error"] <= 1e-4 and ratio <= 2)
+  return out
+
+
+def targets_table(ts) -> str:
+  lines = ["| target | goal | measured | met |", "| --- | --- | --- | --- |"]
+  lines += [f"| {t['target']} | {t['goal']} | {t['measured']} | {'met' if t['met'] else 'not met'} |"
+            for t in ts]
+  return "\n".join(lines)

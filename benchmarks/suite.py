@@ -1,0 +1,343 @@
+"""The benchmark problems. Each function returns rows (dicts) with the implementation, the size,
+the timing (median/min/max/every repeat, compile apart), the accuracy against a float64 reference
+and, where one applies, the hardware floor measured in the same run."""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import linmodels as lm
+from benchmarks._timing import measure
+
+Row = dict[str, Any]
+
+
+def _rel(a, b) -> float:
+  a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
+  return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+
+
+def _row(problem, size, impl, m, *, rel_error=None, floor_s=None, note="", **extra) -> Row:
+  row = {"problem": problem, "size": size, "impl": impl, "median_s": m["median_s"],
+         "min_s": m["min_s"], "max_s": m["max_s"], "compile_s": m["compile_s"],
+         "first_call_s": m["first_call_s"], "times_s": m["times_s"], "rel_error": rel_error,
+         "floor_s": floor_s, "ratio_to_floor": (m["median_s"] / floor_s) if floor_s else None,
+         "note": note}
+  row.update(extra)
+  return row
+
+
+def _torch():
+  try:
+    import torch
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    return torch
+  except ImportError:
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Floors.
+
+def floors(device: str, mib: int = 256) -> dict[str, float]:
+  """Memory bandwidth (a large reduction and a large copy) and the float32 matmul rate, measured
+  with JAX on ``device`` (and numpy on the CPU); the best of each is the floor."""
+  x = jnp.ones((mib * 1024 * 1024 // 4,), jnp.float32) * 1.5
+  red = measure(lambda f=jax.jit(jnp.sum): f(x), repeats=5)
+  bytes_ = x.size * 4
+  copy = measure(lambda f=jax.jit(lambda v: v * 1.0001): f(x), repeats=5)
+  out = {"bandwidth_reduce_jax_GBps": bytes_ / red["median_s"] / 1e9,
+         "bandwidth_copy_jax_GBps": 2 * bytes_ / copy["median_s"] / 1e9}
+  if device == "cpu":
+    xn = np.asarray(x)
+    redn = measure(lambda: xn.sum(), repeats=5)
+    out["bandwidth_reduce_numpy_GBps"] = bytes_ / redn["median_s"] / 1e9
+  k = 2048 if mib >= 64 else 256
+  a = jnp.ones((k, k), jnp.float32)
+  mm = jax.jit(lambda a: jnp.matmul(a, a, precision=jax.lax.Precision.HIGHEST))
+  r = measure(lambda: mm(a), repeats=5)
+  out["matmul_jax_GFLOPs"] = 2 * k ** 3 / r["median_s"] / 1e9
+  if device == "cpu":
+    an = np.asarray(a)
+    rn = measure(lambda: an @ an, repeats=5)
+    out["matmul_numpy_GFLOPs"] = 2 * k ** 3 / rn["median_s"] / 1e9
+  out["bandwidth_GBps"] = max(v for k_, v in out.items() if k_.startswith("bandwidth"))
+  out["matmul_GFLOPs"] = max(v for k_, v in out.items() if k_.startswith("matmul"))
+  return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Least squares.
+
+def _ls_data(n, d, seed=0, cond=None):
+  rng = np.random.default_rng(seed)
+  xs = rng.standard_normal((n, d), dtype=np.float32)
+  if cond is not None:
+    v, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    xs = (xs * np.logspace(0, -np.log10(cond), d).astype(np.float32)) @ v.T.astype(np.float32)
+  w = rng.standard_normal(d).astype(np.float32)
+  ys = (xs @ w + 0.5 + 0.01 * rng.standard_normal(n)).astype(np.float32)
+  return xs, ys
+
+
+def least_squares(n: int, d: int, fl: dict, *, repeats: int, methods=("auto", "cholesky"),
+                  peers: bool = True) -> list[Row]:
+  xs, ys = _ls_data(n, d)
+  x64 = np.c_[xs.astype(np.float64), np.ones(n)]
+  ref = np.linalg.solve(x64.T @ x64, x64.T @ ys.astype(np.float64))  # well conditioned: exact enough
+  size = f"{n}x{d}"
+  floor_s = xs.nbytes / (fl["bandwidth_GBps"] * 1e9)  # one pass over X
+  rows = []
+  xj, yj = jnp.asarray(xs), jnp.asarray(ys)
+  for method in methods:
+    fit = jax.jit(functools.partial(lambda x, y, method: lm.lstsq(x, y, method=method)[0],
+                                    method=method))
+    m = measure(lambda: fit(xj, yj), repeats=repeats)
+    p = m["result"]
+    rows.append(_row("least_squares", size, f"linmodels lstsq({method})", m,
+                     rel_error=_rel(np.r_[p.w, p.b], ref), floor_s=floor_s))
+  if not peers:
+    return rows
+  gram = measure(lambda: xs.T @ xs, repeats=repeats)
+  rows.append(_row("least_squares", size, "numpy bare XᵀX (peer floor)", gram, floor_s=floor_s))
+
+  def np_chol():
+    import scipy.linalg as sl
+    xc = xs - xs.mean(0)
+    yc = ys - ys.mean()
+    w = sl.cho_solve(sl.cho_factor(xc.T @ xc), xc.T @ yc)
+    return np.r_[w, ys.mean() - xs.mean(0) @ w]
+  m = measure(np_chol, repeats=repeats)
+  rows.append(_row("least_squares", size, "numpy/scipy Cholesky", m, rel_error=_rel(m["result"], ref),
+                   floor_s=floor_s))
+  xa = np.c_[xs, np.ones(n, np.float32)]
+  m = measure(lambda: np.linalg.lstsq(xa, ys, rcond=None)[0], repeats=max(1, repeats // 2))
+  rows.append(_row("least_squares", size, "numpy lstsq (SVD)", m, rel_error=_rel(m["result"], ref),
+                   floor_s=floor_s))
+  from sklearn.linear_model import LinearRegression
+  def skl():
+    r = LinearRegression().fit(xs, ys)
+    return np.r_[r.coef_, r.intercept_]
+  m = measure(skl, repeats=max(1, repeats // 2))
+  rows.append(_row("least_squares", size, "scikit-learn LinearRegression", m,
+                   rel_error=_rel(m["result"], ref), floor_s=floor_s))
+  try:
+    import statsmodels.api as sm
+    m = measure(lambda: sm.OLS(ys, xa).fit().params, repeats=1)
+    rows.append(_row("least_squares", size, "statsmodels OLS", m, rel_error=_rel(m["result"], ref),
+                     floor_s=floor_s))
+  except ImportError:
+    pass
+  torch = _torch()
+  if torch is not None:
+    xt, yt = torch.from_numpy(xs), torch.from_numpy(ys)
+    def tchol():
+      xc = xt - xt.mean(0)
+      yc = yt - yt.mean()
+      w = torch.cholesky_solve((xc.T @ yc)[:, None], torch.linalg.cholesky(xc.T @ xc))[:, 0]
+      return np.r_[w.numpy(), (yt.mean() - xt.mean(0) @ w).item()]
+    m = measure(tchol, repeats=repeats)
+    rows.append(_row("least_squares", size, "torch Cholesky", m, rel_error=_rel(m["result"], ref),
+                     floor_s=floor_s))
+  return rows
+
+
+def accuracy_vs_condition(conds, *, n=20_000, d=32) -> list[Row]:
+  """float32 relative error of every method against the float64 solution, per condition number."""
+  rows = []
+  for cond in conds:
+    xs, ys = _ls_data(n, d, seed=1, cond=cond)
+    x64 = np.c_[xs.astype(np.float64), np.ones(n)]
+    ref = np.linalg.lstsq(x64, ys.astype(np.float64), rcond=None)[0]
+    for method in lm.least_squares.METHODS:
+      fit = jax.jit(functools.partial(lambda x, y, method: lm.lstsq(x, y, method=method)[0],
+                                      method=method))
+      m = measure(lambda: fit(jnp.asarray(xs), jnp.asarray(ys)), repeats=3)
+      p = m["result"]
+      rows.append(_row("accuracy_vs_condition", f"{n}x{d}", f"linmodels lstsq({method})", m,
+                       rel_error=_rel(np.r_[p.w, p.b], ref), cond=float(cond)))
+  return rows
+
+
+def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[Row]:
+  """One least-squares gradient-descent step: linmodels' scan against numpy and torch loops."""
+  xs, ys = _ls_data(n, d)
+  size = f"{n}x{d}"
+  floor_s = 2 * xs.nbytes / (fl["bandwidth_GBps"] * 1e9)  # Xw, then Xᵀr: two passes
+  lr = 0.1
+  xj, yj = jnp.asarray(xs), jnp.asarray(ys)
+  p0 = lm.init_linear(d)
+  fit = jax.jit(lambda x, y: lm.fit_gd(lm.mse_loss, p0, (x, y), lr, num_steps=steps).params)
+  m = measure(lambda: fit(xj, yj), repeats=repeats)
+  per = {k: (v / steps if isinstance(v, float) else v) for k, v in m.items()}
+  per["times_s"] = [t / steps for t in m["times_s"]]
+  ref_w = np.zeros(d)
+  b = 0.0
+  for _ in range(steps):  # float64 reference of the same iterates
+    r = xs.astype(np.float64) @ ref_w + b - ys
+    ref_w, b = ref_w - lr * (xs.T.astype(np.float64) @ r) / n, b - lr * r.mean()
+  rows = [_row("gd_step", size, "linmodels fit_gd (jax.grad + optax.sgd, scan)", per,
+               rel_error=_rel(np.r_[m["result"].w, m["result"].b], np.r_[ref_w, b]), floor_s=floor_s)]
+
+  def np_steps():
+    w = np.zeros(d, np.float32)
+    bb = np.float32(0)
+    for _ in range(steps):
+      r = xs @ w + bb - ys
+      w = w - lr * (r @ xs) / n
+      bb = bb - lr * r.mean()
+    return np.r_[w, bb]
+  m = measure(np_steps, repeats=max(1, repeats // 2))
+  per = {"median_s": m["median_s"] / steps, "min_s": m["min_s"] / steps, "max_s": m["max_s"] / steps,
+         "compile_s": 0.0, "first_call_s": m["first_call_s"] / steps,
+         "times_s": [t / steps for t in m["times_s"]]}
+  rows.append(_row("gd_step", size, "numpy loop", per, rel_error=_rel(m["result"], np.r_[ref_w, b]),
+                   floor_s=floor_s))
+  torch = _torch()
+  if torch is not None:
+    xt, yt = torch.from_numpy(xs), torch.from_numpy(ys)
+    def t_steps():
+      w = torch.zeros(d)
+      bb = torch.zeros(())
+      for _ in range(steps):
+        r = xt @ w + bb - yt
+        w = w - lr * (r @ xt) / n
+        bb = bb - lr * r.mean()
+      return np.r_[w.numpy(), bb.item()]
+    m = measure(t_steps, repeats=max(1, repeats // 2))
+    per = {"median_s": m["median_s"] / steps, "min_s": m["min_s"] / steps,
+           "max_s": m["max_s"] / steps, "compile_s": 0.0, "first_call_s": m["first_call_s"] / steps,
+           "times_s": [t / steps for t in m["times_s"]]}
+    rows.append(_row("gd_step", size, "torch loop", per, rel_error=_rel(m["result"], np.r_[ref_w, b]),
+                     floor_s=floor_s))
+  return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# Classification.
+
+def logistic(n: int, d: int, *, repeats: int, real: bool = False) -> list[Row]:
+  from sklearn.linear_model import LogisticRegression
+  if real:
+    xs, labels = lm.load_breast_cancer()
+    xs, labels = np.asarray(xs[:, :10]), np.asarray(labels)
+    size = "breast_cancer 569x10"
+  else:
+    rng = np.random.default_rng(3)
+    xs = rng.standard_normal((n, d), dtype=np.float32)
+    labels = (xs @ rng.standard_normal(d) / np.sqrt(d) + 0.8 * rng.standard_normal(n) > 0).astype(np.int32)
+    size = f"{n}x{d}"
+  skl = LogisticRegression(C=np.inf, max_iter=1000)
+  m_sk = measure(lambda: skl.fit(xs, labels), repeats=max(1, repeats // 2))
+  est = m_sk["result"]
+  sk_loss = float(lm.logistic_loss(lm.LinearParams(jnp.asarray(est.coef_[0], jnp.float32),
+                                                   jnp.float32(est.intercept_[0])), xs, labels.astype(np.float32)))
+  rows = [_row("logistic", size, "scikit-learn LogisticRegression(lbfgs)", m_sk, final_loss=sk_loss)]
+  for method, steps in (("newton", 20), ("lbfgs", 100)):
+    fit = jax.jit(functools.partial(lambda x, y, method, steps: lm.fit_logistic(
+        x, y, method=method, num_steps=steps), method=method, steps=steps))
+    xj, yj = jnp.asarray(xs, jnp.float32), jnp.asarray(labels)
+    m = measure(lambda: fit(xj, yj), repeats=repeats)
+    res = m["result"]
+    loss = float(lm.logistic_loss(res.params, xj, yj.astype(jnp.float32)))
+    rows.append(_row("logistic", size, f"linmodels fit_logistic({method})", m, final_loss=loss,
+                     rel_error=abs(loss - sk_loss) / sk_loss, note=f"steps used {int(res.num_steps)}"))
+  return rows
+
+
+def perceptron(n: int, d: int, *, repeats: int) -> list[Row]:
+  from sklearn.linear_model import Perceptron
+  xs, labels, _ = lm.make_separable(jax.random.key(4), n, d, margin=0.1)
+  xn, ln = np.asarray(xs), np.asarray(labels)
+  m_sk = measure(lambda: Perceptron(max_iter=1000, tol=None, shuffle=True, random_state=0).fit(xn, ln),
+                 repeats=max(1, repeats // 2))
+  acc_sk = float(m_sk["result"].score(xn, ln))
+  rows = [_row("perceptron", f"{n}x{d}", "scikit-learn Perceptron (epochs until 100%)", m_sk,
+               note=f"train accuracy {acc_sk:.4f}")]
+  fit = jax.jit(lambda k: lm.fit_perceptron(k, xs, labels, max_updates=100_000))
+  m = measure(lambda: fit(jax.random.key(0)), repeats=repeats)
+  res = m["result"]
+  rows.append(_row("perceptron", f"{n}x{d}", "linmodels fit_perceptron (lecture's algorithm)", m,
+                   note=f"converged {bool(res.converged)}, updates {int(res.num_updates)}"))
+  return rows
+
+
+def mlp_step(n: int, d: int, width: int, *, repeats: int, steps: int = 50) -> list[Row]:
+  rng = np.random.default_rng(5)
+  xs = rng.standard_normal((n, d), dtype=np.float32)
+  ys = np.sin(xs[:, :1] * 2) + 0.1 * xs[:, 1:2]
+  params = lm.init_mlp(jax.random.key(0), (d, width, 1))
+  fit = jax.jit(lambda x, y: lm.fit_mlp(params, x, y, optax.adam(1e-3), num_steps=steps).losses)
+  xj, yj = jnp.asarray(xs), jnp.asarray(ys)
+  m = measure(lambda: fit(xj, yj), repeats=repeats)
+  per = dict(m)
+  for k in ("median_s", "min_s", "max_s", "first_call_s", "compile_s"):
+    per[k] = m[k] / steps
+  per["times_s"] = [t / steps for t in m["times_s"]]
+  size = f"{n}x{d}, width {width}"
+  rows = [_row("mlp_adam_step", size, "linmodels fit_mlp (scan of Adam steps)", per)]
+  from sklearn.neural_network import MLPRegressor
+  import warnings
+  def skl():
+    with warnings.catch_warnings():
+      warnings.simplefilter("ignore")
+      return MLPRegressor(hidden_layer_sizes=(width,), solver="adam", batch_size=n, max_iter=steps, tol=0.0,
+                          n_iter_no_change=10 ** 9, shuffle=False).fit(xs, ys[:, 0])
+  m = measure(skl, repeats=1)
+  per = {k: (m[k] / steps if k in ("median_s", "min_s", "max_s", "first_call_s") else m[k]) for k in m}
+  per["compile_s"] = 0.0
+  per["times_s"] = [t / steps for t in m["times_s"]]
+  rows.append(_row("mlp_adam_step", size, "scikit-learn MLPRegressor (full-batch Adam)", per))
+  torch = _torch()
+  if torch is not None:
+    xt, yt = torch.from_numpy(xs), torch.from_numpy(ys.astype(np.float32))
+    net = torch.nn.Sequential(torch.nn.Linear(d, width), torch.nn.ReLU(), torch.nn.Linear(width, 1))
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    def t_steps():
+      for _ in range(steps):
+        opt.zero_grad()
+        loss = 0.5 * ((net(xt) - yt) ** 2).mean()
+        loss.backward()
+        opt.step()
+      return loss.item()
+    m = measure(t_steps, repeats=max(1, repeats // 2))
+    per = {k: (m[k] / steps if k in ("median_s", "min_s", "max_s", "first_call_s") else m[k]) for k in m}
+    per["compile_s"] = 0.0
+    per["times_s"] = [t / steps for t in m["times_s"]]
+    rows.append(_row("mlp_adam_step", size, "torch (Adam loop)", per))
+  return rows
+
+
+def sweeps(*, num: int, repeats: int) -> list[Row]:
+  """vmap over ``num`` configurations against a Python loop of the same jitted fit."""
+  xs, ys = _ls_data(10_000, 32)
+  xj, yj = jnp.asarray(xs), jnp.asarray(ys)
+  p0 = lm.init_linear(32)
+  lrs = jnp.geomspace(1e-3, 1.0, num)
+  one = jax.jit(lambda lr: lm.fit_gd(lm.mse_loss, p0, (xj, yj), lr, num_steps=100).losses[-1])
+  many = jax.jit(jax.vmap(lambda lr: lm.fit_gd(lm.mse_loss, p0, (xj, yj), lr, num_steps=100).losses[-1]))
+  m_v = measure(lambda: many(lrs), repeats=repeats)
+  loop_n = min(num, 32)
+  m_l = measure(lambda: [one(lr) for lr in lrs[:loop_n]], repeats=max(1, repeats // 2))
+  rows = [_row("sweep_gd_lr", f"{num} learning rates, 10000x32, 100 steps", "linmodels vmap", m_v,
+               per_config_s=m_v["median_s"] / num),
+          _row("sweep_gd_lr", f"{num} learning rates, 10000x32, 100 steps",
+               "python loop of jitted fit_gd", m_l, per_config_s=m_l["median_s"] / loop_n)]
+  l2s = jnp.geomspace(1e-3, 1e3, num)
+  xr, yr = _ls_data(2_000, 64)
+  m_p = measure(lambda: lm.ridge_path(xr, yr, l2s).w, repeats=repeats)
+  from sklearn.linear_model import Ridge
+  m_s = measure(lambda: [Ridge(alpha=float(a)).fit(xr, yr).coef_ for a in np.asarray(l2s)[:loop_n]],
+                repeats=1)
+  rows += [_row("sweep_ridge_path", f"{num} strengths, 2000x64", "linmodels ridge_path (one SVD)", m_p,
+                per_config_s=m_p["median_s"] / num),
+           _row("sweep_ridge_path", f"{num} strengths, 2000x64", "scikit-learn Ridge loop", m_s,
+                per_config_s=m_s["median_s"] / loop_n)]
+  return rows

@@ -1,0 +1,51 @@
+"""The benchmark suite at tiny sizes: every benchmarked method returns the right answer, and the
+JSON has the documented fields. (No timing is asserted: timings do not belong in tests.)"""
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import report, suite
+from benchmarks.__main__ import main
+
+FL = {"bandwidth_GBps": 10.0, "matmul_GFLOPs": 50.0}
+
+
+def test_least_squares_methods_and_peers_are_right():
+  rows = suite.least_squares(3_000, 8, FL, repeats=1, methods=("auto", "cholesky", "qr", "svd"))
+  impls = {r["impl"] for r in rows}
+  assert {"linmodels lstsq(auto)", "scikit-learn LinearRegression", "numpy lstsq (SVD)"} <= impls
+  for r in rows:
+    if r["rel_error"] is not None:
+      assert r["rel_error"] < 1e-5, r["impl"]
+    assert r["median_s"] > 0 and r["min_s"] <= r["median_s"] <= r["max_s"]
+
+
+def test_iterative_benchmarks_are_right():
+  gd = suite.gd_step(2_000, 8, FL, repeats=1, steps=5)
+  assert all(r["rel_error"] < 1e-5 for r in gd)
+  acc = suite.accuracy_vs_condition([1e1, 1e3], n=2_000, d=16)
+  auto = [r for r in acc if r["impl"].endswith("(auto)")]
+  assert max(r["rel_error"] for r in auto) < 1e-4
+  logi = suite.logistic(0, 0, repeats=1, real=True)
+  sk = next(r for r in logi if r["impl"].startswith("scikit-learn"))
+  for r in logi[1:]:
+    assert r["final_loss"] <= sk["final_loss"] * (1 + 1e-4)
+  per = suite.perceptron(300, 3, repeats=1)
+  assert "converged True" in per[-1]["note"]
+
+
+def test_json_fields_and_targets(tmp_path):
+  assert main(["--tiny", "--only", "least_squares", "sweeps", "--out", str(tmp_path)]) == 0
+  result = json.loads((tmp_path / "results.json").read_text())
+  assert {"machine", "profile", "floors", "rows", "total_seconds"} <= set(result)
+  assert {"jax", "device", "dtype", "cpu_count", "date"} <= set(result["machine"])
+  assert result["floors"]["bandwidth_GBps"] > 0 and result["floors"]["matmul_GFLOPs"] > 0
+  for row in result["rows"]:
+    assert {"problem", "size", "impl", "median_s", "min_s", "max_s", "compile_s", "times_s",
+            "rel_error", "floor_s", "ratio_to_floor"} <= set(row)
+    assert len(row["times_s"]) >= 1
+  assert (tmp_path / "time_vs_n.png").exists() and (tmp_path / "table.md").exists()
+  targets = report.targets(result)
+  assert targets and all({"target", "goal", "measured", "met"} <= set(t) for t in targets)
