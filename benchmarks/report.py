@@ -114,3 +114,32 @@ def targets_table(ts) -> str:
   lines += [f"| {t['target']} | {t['goal']} | {t['measured']} | {'met' if t['met'] else 'not met'} |"
             for t in ts]
   return "\n".join(lines)
+
+
+def results_markdown(result) -> str:
+  """benchmarks/RESULTS.md: the machine, the floors, the table and the targets of one run."""
+  m = result["machine"]
+  fl = result["floors"]
+  lines = ["# Benchmark results", "",
+           f"Produced by `python -m benchmarks` ({result['profile']} profile) on {m['date']}; "
+           "regenerate with `make bench && python -m benchmarks.report benchmarks/out/results.json "
+           "> benchmarks/RESULTS.md`. Every number below comes from that run's `results.json`.", "",
+           f"- machine: {m['platform']}, {m['cpu_count']} cores, device `{m['device']}`, "
+           f"dtype {m['dtype']}",
+           f"- versions: jax {m['jax']}, numpy {m['numpy']}, scikit-learn {m['sklearn']}, "
+           f"scipy {m['scipy']}, statsmodels {m['statsmodels']}, torch {m['torch']}",
+           f"- floors measured in the same run: memory bandwidth {fl['bandwidth_GBps']:.1f} GB/s, "
+           f"float32 matmul {fl['matmul_GFLOPs']:.1f} GFLOP/s", "",
+           "## Targets (CPU)", "", targets_table(targets(result)), "",
+           "## All results", "",
+           "Times are medians over the repeats after a warm-up call; `compile ms` is the first "
+           "call's extra time; `× floor` divides by the time to read the data once (least squares) "
+           "or twice (a gradient step) at the measured bandwidth.", "", table(result["rows"]), "",
+           "GPU: not measured in this session (no accelerator was lent to it).", ""]
+  return "\n".join(lines)
+
+
+if __name__ == "__main__":
+  import json
+  import sys
+  print(results_markdown(json.loads(open(sys.argv[1]).read())))

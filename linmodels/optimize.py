@@ -136,6 +136,10 @@ def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, ke
   limit = divergence_factor * jnp.maximum(jnp.abs(loss0), jnp.finfo(jnp.result_type(loss0)).eps)
 
   def step(c: _Carry, step_key):
+    # Once converged or diverged, skip the work (a real branch unbatched; under vmap both run).
+    return lax.cond(c.done, lambda c: (c, c.last_loss), lambda c: active_step(c, step_key), c)
+
+  def active_step(c: _Carry, step_key):
     if batch_size is None:
       batch_value_fn, loss_and_grads = value_fn, value_and_grad
     else:

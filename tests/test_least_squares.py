@@ -248,3 +248,14 @@ def test_ridge_path_equals_per_strength_fits(x64, rng):
     ref = Ridge(alpha=l2, solver="svd").fit(xs, ys) if l2 > 0 else LinearRegression().fit(xs, ys)
     np.testing.assert_allclose(path.w[i], ref.coef_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(path.b[i], ref.intercept_, rtol=1e-9)
+
+
+def test_tall_float32_design_keeps_its_small_directions(rng):
+  # numpy's rcond = eps·max(n, d) would be 2.4e-3 here and truncate the 1e-3 direction.
+  xs = _design_with_cond(rng, 20_000, 8, 1e3).astype(np.float32)
+  ys = (xs @ rng.normal(size=8)).astype(np.float32)
+  ref = np.linalg.lstsq(xs.astype(np.float64), ys.astype(np.float64), rcond=None)[0]
+  for method in ("svd", "qr", "auto"):
+    params, info = lm.lstsq(xs, ys, method=method, fit_intercept=False)
+    assert int(info.rank) == 8, method
+    assert _rel(params.w, ref) < 1e-3, (method, _rel(params.w, ref))
