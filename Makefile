@@ -25,8 +25,9 @@ $(STAMP_BENCH): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[bench]'
 	touch $@
 
+# Two workers: most of the suite's time is single-threaded XLA compilation.
 test: $(STAMP_TEST) $(STAMP_EXP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 experiments: $(STAMP_EXP)
 	$(PY) -m experiments

@@ -35,7 +35,7 @@ def run(out, quick=False):
 
   # 1. GD learning rate × seed.
   n, d, steps = 200, 5, (100 if quick else 300)
-  xs = jax.random.normal(jax.random.key(90), (n, d)) * jnp.array([1.0, 1.0, 0.7, 0.5, 0.3])
+  xs = jax.random.normal(jax.random.key(90), (n, d)) * jnp.array([[1.0, 1.0, 0.7, 0.5, 0.3]])
   lam_max = float(np.linalg.eigvalsh(np.c_[np.asarray(xs), np.ones(n)].T @ np.c_[np.asarray(xs), np.ones(n)] / n)[-1])
   num_lr, num_seeds = (24, 4) if quick else (48, 16)
   lrs = jnp.geomspace(0.05, 3.0, num_lr) / lam_max

@@ -151,11 +151,14 @@ class LstsqAccumulator:
 
   >>> import numpy as np
   >>> acc = LstsqAccumulator()
-  >>> xs = np.arange(20.0).reshape(10, 2); ys = xs @ np.array([1.0, -1.0]) + 3.0 + np.sin(xs[:, 0])
+  >>> t = np.arange(10.0); xs = np.c_[t, t ** 2 / 10]; ys = 2 * t - xs[:, 1] + 3 + np.sin(t)
   >>> for start in range(0, 10, 3):
-  ...   acc.update(xs[start:start + 3], ys[start:start + 3])
+  ...   _ = acc.update(xs[start:start + 3], ys[start:start + 3])
   >>> acc.num_rows
   10
+  >>> bool(np.allclose(acc.solve().w, np.linalg.lstsq(np.c_[xs, np.ones(10)], ys, rcond=None)[0][:2],
+  ...                  rtol=1e-4))
+  True
   """
 
   def __init__(self, *, fit_intercept: bool = True):
