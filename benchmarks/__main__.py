@@ -14,7 +14,8 @@ import platform
 import sys
 import time
 
-PROBLEMS = ("floors", "least_squares", "accuracy", "gd_step", "logistic", "perceptron", "mlp", "sweeps")
+PROBLEMS = ("floors", "least_squares", "accuracy", "gd_step", "logistic", "perceptron", "mlp", "sweeps",
+            "sharded")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -23,10 +24,12 @@ def _profile(full: bool) -> dict:
     return {"ls_sizes": [(1_000_000, 64), (200_000, 256), (20_000, 1024)],
             "ls_scaling": [(10_000, 64), (100_000, 64), (1_000_000, 64)],
             "conds": [1e1, 1e2, 1e3, 1e4], "gd": (1_000_000, 64), "logistic": (100_000, 100),
-            "perceptron": (100_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 5}
+            "perceptron": (100_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 5,
+            "sharded": (1_000_003, 64)}
   return {"ls_sizes": [(1_000_000, 64)], "ls_scaling": [(10_000, 64), (100_000, 64)],
           "conds": [1e1, 1e3, 1e4], "gd": (1_000_000, 64), "logistic": (100_000, 100),
-          "perceptron": (20_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 3}
+          "perceptron": (20_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 3,
+          "sharded": (200_003, 64)}
 
 
 def _machine(device: str) -> dict:
@@ -63,7 +66,7 @@ def main(argv=None) -> int:
   if args.tiny:
     prof = {"ls_sizes": [(2_000, 8)], "ls_scaling": [(1_000, 8)], "conds": [1e1, 1e3],
             "gd": (2_000, 8), "logistic": (500, 5), "perceptron": (300, 3), "mlp": (200, 4, 8),
-            "sweep": 8, "repeats": 2}
+            "sweep": 8, "repeats": 2, "sharded": (1_003, 4)}
   wanted = args.only or PROBLEMS
   try:
     from tqdm import tqdm
@@ -86,6 +89,7 @@ def main(argv=None) -> int:
   tasks.append(("perceptron", lambda: suite.perceptron(*prof["perceptron"], repeats=prof["repeats"])))
   tasks.append(("mlp", lambda: suite.mlp_step(*prof["mlp"], repeats=prof["repeats"])))
   tasks.append(("sweeps", lambda: suite.sweeps(num=prof["sweep"], repeats=prof["repeats"])))
+  tasks.append(("sharded", lambda: suite.sharded(*prof["sharded"], repeats=prof["repeats"])))
   tasks = [(name, fn) for name, fn in tasks if name in wanted or name == "floors"]
 
   rows = []

@@ -34,6 +34,15 @@ def _row(problem, size, impl, m, *, rel_error=None, floor_s=None, note="", **ext
   return row
 
 
+def _per_step(m: dict, steps: int) -> dict:
+  """A measurement of ``steps`` iterations, as the time of one."""
+  per = dict(m)
+  for k in ("median_s", "min_s", "max_s", "first_call_s", "compile_s"):
+    per[k] = m[k] / steps
+  per["times_s"] = [t / steps for t in m["times_s"]]
+  return per
+
+
 def _torch():
   try:
     import torch
@@ -176,8 +185,7 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
   p0 = lm.init_linear(d)
   fit = jax.jit(lambda x, y: lm.fit_gd(lm.mse_loss, p0, (x, y), lr, num_steps=steps).params)
   m = measure(lambda: fit(xj, yj), repeats=repeats)
-  per = {k: (v / steps if isinstance(v, float) else v) for k, v in m.items()}
-  per["times_s"] = [t / steps for t in m["times_s"]]
+  per = _per_step(m, steps)
   ref_w = np.zeros(d)
   b = 0.0
   for _ in range(steps):  # float64 reference of the same iterates
@@ -195,9 +203,7 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
       bb = bb - lr * r.mean()
     return np.r_[w, bb]
   m = measure(np_steps, repeats=max(1, repeats // 2))
-  per = {"median_s": m["median_s"] / steps, "min_s": m["min_s"] / steps, "max_s": m["max_s"] / steps,
-         "compile_s": 0.0, "first_call_s": m["first_call_s"] / steps,
-         "times_s": [t / steps for t in m["times_s"]]}
+  per = _per_step(m, steps)
   rows.append(_row("gd_step", size, "numpy loop", per, rel_error=_rel(m["result"], np.r_[ref_w, b]),
                    floor_s=floor_s))
   torch = _torch()
@@ -212,9 +218,7 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
         bb = bb - lr * r.mean()
       return np.r_[w.numpy(), bb.item()]
     m = measure(t_steps, repeats=max(1, repeats // 2))
-    per = {"median_s": m["median_s"] / steps, "min_s": m["min_s"] / steps,
-           "max_s": m["max_s"] / steps, "compile_s": 0.0, "first_call_s": m["first_call_s"] / steps,
-           "times_s": [t / steps for t in m["times_s"]]}
+    per = _per_step(m, steps)
     rows.append(_row("gd_step", size, "torch loop", per, rel_error=_rel(m["result"], np.r_[ref_w, b]),
                      floor_s=floor_s))
   return rows
@@ -277,10 +281,7 @@ def mlp_step(n: int, d: int, width: int, *, repeats: int, steps: int = 50) -> li
   fit = jax.jit(lambda x, y: lm.fit_mlp(params, x, y, optax.adam(1e-3), num_steps=steps).losses)
   xj, yj = jnp.asarray(xs), jnp.asarray(ys)
   m = measure(lambda: fit(xj, yj), repeats=repeats)
-  per = dict(m)
-  for k in ("median_s", "min_s", "max_s", "first_call_s", "compile_s"):
-    per[k] = m[k] / steps
-  per["times_s"] = [t / steps for t in m["times_s"]]
+  per = _per_step(m, steps)
   size = f"{n}x{d}, width {width}"
   rows = [_row("mlp_adam_step", size, "linmodels fit_mlp (scan of Adam steps)", per)]
   from sklearn.neural_network import MLPRegressor
@@ -291,9 +292,7 @@ def mlp_step(n: int, d: int, width: int, *, repeats: int, steps: int = 50) -> li
       return MLPRegressor(hidden_layer_sizes=(width,), solver="adam", batch_size=n, max_iter=steps, tol=0.0,
                           n_iter_no_change=10 ** 9, shuffle=False).fit(xs, ys[:, 0])
   m = measure(skl, repeats=1)
-  per = {k: (m[k] / steps if k in ("median_s", "min_s", "max_s", "first_call_s") else m[k]) for k in m}
-  per["compile_s"] = 0.0
-  per["times_s"] = [t / steps for t in m["times_s"]]
+  per = _per_step(m, steps)
   rows.append(_row("mlp_adam_step", size, "scikit-learn MLPRegressor (full-batch Adam)", per))
   torch = _torch()
   if torch is not None:
@@ -308,9 +307,7 @@ def mlp_step(n: int, d: int, width: int, *, repeats: int, steps: int = 50) -> li
         opt.step()
       return loss.item()
     m = measure(t_steps, repeats=max(1, repeats // 2))
-    per = {k: (m[k] / steps if k in ("median_s", "min_s", "max_s", "first_call_s") else m[k]) for k in m}
-    per["compile_s"] = 0.0
-    per["times_s"] = [t / steps for t in m["times_s"]]
+    per = _per_step(m, steps)
     rows.append(_row("mlp_adam_step", size, "torch (Adam loop)", per))
   return rows
 
@@ -326,8 +323,10 @@ def sweeps(*, num: int, repeats: int) -> list[Row]:
   m_v = measure(lambda: many(lrs), repeats=repeats)
   loop_n = min(num, 32)
   m_l = measure(lambda: [one(lr) for lr in lrs[:loop_n]], repeats=max(1, repeats // 2))
+  agree = _rel(np.asarray(m_v["result"])[:loop_n], np.asarray(m_l["result"]))
   rows = [_row("sweep_gd_lr", f"{num} learning rates, 10000x32, 100 steps", "linmodels vmap", m_v,
-               per_config_s=m_v["median_s"] / num),
+               per_config_s=m_v["median_s"] / num, rel_error=agree,
+               note="rel. error: vmap against the loop"),
           _row("sweep_gd_lr", f"{num} learning rates, 10000x32, 100 steps",
                "python loop of jitted fit_gd", m_l, per_config_s=m_l["median_s"] / loop_n)]
   l2s = jnp.geomspace(1e-3, 1e3, num)
@@ -336,8 +335,29 @@ def sweeps(*, num: int, repeats: int) -> list[Row]:
   from sklearn.linear_model import Ridge
   m_s = measure(lambda: [Ridge(alpha=float(a)).fit(xr, yr).coef_ for a in np.asarray(l2s)[:loop_n]],
                 repeats=1)
+  agree = _rel(np.asarray(m_p["result"])[:loop_n], np.asarray(m_s["result"]))
   rows += [_row("sweep_ridge_path", f"{num} strengths, 2000x64", "linmodels ridge_path (one SVD)", m_p,
-                per_config_s=m_p["median_s"] / num),
+                per_config_s=m_p["median_s"] / num, rel_error=agree,
+                note="rel. error: against scikit-learn's coefficients"),
            _row("sweep_ridge_path", f"{num} strengths, 2000x64", "scikit-learn Ridge loop", m_s,
                 per_config_s=m_s["median_s"] / loop_n)]
+  return rows
+
+
+def sharded(n: int, d: int, *, repeats: int, devices: int = 8) -> list[Row]:
+  """Sharded against single-device fits on ``devices`` simulated CPU devices (a subprocess, so
+  that this process keeps its one device). On a machine with several GPUs run
+  ``python -m benchmarks.sharded`` directly."""
+  import json
+  import os
+  import subprocess
+  import sys
+  env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
+             JAX_PLATFORMS="cpu")
+  done = subprocess.run([sys.executable, "-m", "benchmarks.sharded", "--n", str(n), "--d", str(d),
+                         "--repeats", str(repeats)], capture_output=True, text=True, env=env,
+                        check=True)
+  rows = json.loads(done.stdout.strip().splitlines()[-1])
+  for r in rows:
+    r["note"] = "simulated devices share this machine's cores"
   return rows

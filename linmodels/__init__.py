@@ -11,7 +11,7 @@ The public API, by the lecture's sections (each name lives in the module shown):
 * data: ``data``
 """
 
-from linmodels import flax_interop, logistic_regression, softmax_regression, universal
+from linmodels import distributed, flax_interop, logistic_regression, softmax_regression, universal
 from linmodels.checks import check_labels, check_xs, check_xy
 from linmodels.convexity import grid, hessian_eigenvalues, min_hessian_eigenvalue
 from linmodels.data import (load_breast_cancer, load_digits, load_iris, load_wine, make_blobs,
@@ -44,7 +44,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ClassifierResult", "Dense", "FitResult", "GaussianParams", "LinearParams", "LstsqInfo",
     "PerceptronResult", "accuracy", "bce_gradient", "bernoulli_nll", "binary_cross_entropy",
-    "categorical_nll", "check_labels", "degree_sweep", "fit_mlp", "fit_polynomial",
+    "categorical_nll", "check_labels", "degree_sweep", "distributed", "fit_mlp", "fit_polynomial",
     "flax_interop", "init_mlp", "mlp_apply", "mlp_cross_entropy_loss", "mlp_mse_loss",
     "monomial_features", "num_hidden_units", "polynomial_features", "predict_polynomial", "ridge_path",
     "universal", "check_xs", "check_xy", "conditioning", "cross_entropy",

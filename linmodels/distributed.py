@@ -215,3 +215,31 @@ def iter_chunks(xs, ys, chunk_rows: int):
   """Yields ``(xs[i:i+chunk_rows], ys[i:i+chunk_rows])`` from arrays or memory-mapped files."""
   for start in range(0, xs.shape[0], chunk_rows):
     yield xs[start:start + chunk_rows], ys[start:start + chunk_rows]
+
+
+def data_parallel(fn, *, mesh: Mesh | None = None, axis: str = "data",
+                  sharded_argnums: tuple[int, ...] = (0, 1)):
+  """Makes any fit data-parallel: ``jit(fn)`` with the rows of the chosen arguments split over
+  ``mesh``'s ``axis``; parameters stay replicated and XLA inserts the all-reduce of the gradients
+  (and of the IRLS Hessian) itself.
+
+  Row counts need not divide by the number of devices (XLA pads inside the program). Inside ``fn``
+  the data are traced, so the value checks of the fitters are skipped (see ``linmodels.checks``);
+  ``fit_softmax`` then needs ``num_classes``.
+
+  >>> import linmodels as lm
+  >>> fit = data_parallel(lambda xs, ys: lm.fit_gd(lm.mse_loss, lm.init_linear(2), (xs, ys), 0.1,
+  ...                                              num_steps=10).params)
+  """
+  if mesh is None:
+    mesh = Mesh(np.array(jax.devices()), (axis,))
+  rows = jax.sharding.NamedSharding(mesh, P(axis))
+
+  @jax.jit
+  def wrapped(*args):
+    args = list(args)
+    for i in sharded_argnums:
+      args[i] = jax.tree_util.tree_map(lambda a: jax.lax.with_sharding_constraint(a, rows), args[i])
+    return fn(*args)
+
+  return wrapped

@@ -58,6 +58,16 @@ def bump(x: Array, w1, b1, w2, b2, w3, w4) -> Array:
   return w3 * jax.nn.sigmoid(w1 * x + b1) + w4 * jax.nn.sigmoid(w2 * x + b2)
 
 
+def _cells(interval: tuple[float, float], num: int):
+  """Cell width, edges and centres of ``num`` equal cells; the two outer edges are moved one cell
+  outwards so that the ends of the interval are not half-way up a step."""
+  a, b = interval
+  h = (b - a) / num
+  edges = a + h * np.arange(num + 1, dtype=np.float64)
+  edges[0], edges[-1] = a - h, b + h
+  return h, edges, a + h * (np.arange(num) + 0.5)
+
+
 def bump_network(f: Callable[[Array], Array], num_bumps: int, *,
                  interval: tuple[float, float] = (0.0, 1.0), steepness: float = 50.0,
                  dtype=None) -> MLPParams:
@@ -80,12 +90,8 @@ def bump_network(f: Callable[[Array], Array], num_bumps: int, *,
     ``(Dense([1, 2N]), Dense([2N, 1]))`` for ``mlp_apply(..., activation="sigmoid")``.
   """
   dtype = dtype or jnp.result_type(float)
-  a, b = interval
   n = num_bumps
-  h = (b - a) / n
-  edges = a + h * np.arange(n + 1, dtype=np.float64)
-  edges[0], edges[-1] = a - h, b + h
-  centres = a + h * (np.arange(n) + 0.5)
+  h, edges, centres = _cells(interval, n)
   heights = np.asarray(f(jnp.asarray(centres, dtype)), np.float64)
   w = steepness / h
   # Units 2i and 2i+1: the rising step at edges[i] and the falling one at edges[i+1].
@@ -148,11 +154,8 @@ def tower_network(f: Callable[[Array, Array], Array], cells: int, *,
     Three ``Dense`` layers for ``mlp_apply(..., activation="sigmoid")`` on `[n, 2]` inputs.
   """
   dtype = dtype or jnp.result_type(float)
-  a, b = interval
   m = cells
-  h = (b - a) / m
-  edges = a + h * np.arange(m + 1, dtype=np.float64)
-  edges[0], edges[-1] = a - h, b + h
+  h, edges, centres = _cells(interval, m)
   w = steepness / h
   # Layer 1: units 0..M are x-steps at the edges, units M+1..2M+1 are y-steps.
   w1 = np.zeros((2, 2 * (m + 1)))
@@ -167,7 +170,6 @@ def tower_network(f: Callable[[Array, Array], Array], cells: int, *,
       w2[i, k], w2[i + 1, k] = tower_steepness, -tower_steepness
       w2[m + 1 + j, k], w2[m + 2 + j, k] = tower_steepness, -tower_steepness
   b2 = np.full((m * m,), -1.5 * tower_steepness)
-  centres = a + h * (np.arange(m) + 0.5)
   cx, cy = np.meshgrid(centres, centres, indexing="ij")
   heights = np.asarray(f(jnp.asarray(cx.reshape(-1), dtype), jnp.asarray(cy.reshape(-1), dtype)))
   return (Dense(jnp.asarray(w1, dtype), jnp.asarray(b1, dtype)),

@@ -49,3 +49,15 @@ def test_json_fields_and_targets(tmp_path):
   assert (tmp_path / "time_vs_n.png").exists() and (tmp_path / "table.md").exists()
   targets = report.targets(result)
   assert targets and all({"target", "goal", "measured", "met"} <= set(t) for t in targets)
+
+
+def test_mlp_sweep_and_sharded_benchmarks_are_right():
+  mlp = suite.mlp_step(200, 4, 8, repeats=1, steps=5)
+  assert mlp[0]["impl"].startswith("linmodels") and all(r["median_s"] > 0 for r in mlp)
+  rows = suite.sweeps(num=4, repeats=1)
+  assert {r["problem"] for r in rows} == {"sweep_gd_lr", "sweep_ridge_path"}
+  for r in rows:
+    if r["impl"].startswith("linmodels"):
+      assert r["rel_error"] < 1e-4, r["impl"]
+  sharded = suite.sharded(1_003, 4, repeats=1, devices=4)
+  assert len(sharded) == 4 and "4 devices" in sharded[0]["size"]

@@ -45,6 +45,23 @@ SCRIPT = textwrap.dedent("""
     sweep = [distributed.sharded_lstsq(xs, ys, l2).w for l2 in l2s]
     path = lm.ridge_path(xs, ys, l2s).w
     out["sweep"] = float(np.abs(np.asarray(sweep) - np.asarray(path)).max())
+    # Data-parallel gradient fits (uneven rows): the same programs with the rows split 8 ways.
+    n = 1003
+    xs = rng.normal(size=(n, 4)).astype(np.float32)
+    ys = (xs @ np.arange(1.0, 5.0) + 0.5 + 0.1 * rng.normal(size=n)).astype(np.float32)
+    labels = (xs[:, 0] - xs[:, 1] + 0.7 * rng.normal(size=n) > 0).astype(np.int32)
+    classes = (np.digitize(xs[:, 0] + 0.5 * rng.normal(size=n), [-0.5, 0.5])).astype(np.int32)
+    gd = lambda xs, ys: lm.fit_gd(lm.mse_loss, lm.init_linear(4), (xs, ys), 0.2, num_steps=200).params
+    logi = lambda xs, ys: lm.fit_logistic(xs, ys, method="newton", num_steps=20).params
+    soft = lambda xs, ys: lm.fit_softmax(xs, ys, num_classes=3, num_steps=100).params
+    sweep = lambda xs, ys: jax.vmap(lambda lr: lm.fit_gd(lm.mse_loss, lm.init_linear(4), (xs, ys), lr,
+                                                         num_steps=100).params)(np.array([0.05, 0.1, 0.2], np.float32))
+    for name, fn, target in (("dp_gd", gd, ys), ("dp_logistic_newton", logi, labels),
+                             ("dp_softmax", soft, classes), ("dp_vmapped_sweep", sweep, ys)):
+      a = distributed.data_parallel(fn)(xs, target)
+      b = jax.jit(fn)(xs, target)
+      out[name] = max(float(np.abs(np.asarray(u) - np.asarray(v)).max() / (np.abs(np.asarray(v)).max() + 1e-6))
+                      for u, v in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
     print(json.dumps(out))
 """)
 
@@ -64,6 +81,7 @@ def test_sharded_fits_equal_single_device_within_float32_rounding(sharded_result
   for case, err in sharded_results.items():
     assert err < 1e-5, (case, err)
   assert any(k.startswith("1003") for k in sharded_results)
+  assert {"dp_gd", "dp_logistic_newton", "dp_softmax", "dp_vmapped_sweep"} <= set(sharded_results)
 
 
 def test_out_of_core_memmap_in_many_chunks_equals_in_memory(tmp_path, rng):
