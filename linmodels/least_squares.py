@@ -87,6 +87,12 @@ def _mm(a: Array, b: Array) -> Array:
   return jnp.matmul(a, b, precision=HIGHEST)
 
 
+def _tmm(a: Array, b: Array) -> Array:
+  """``aᵀb`` computed as ``(bᵀa)ᵀ``: XLA on CPU runs a transposed tall matrix-vector product
+  ``X.T @ r`` about 4× slower than ``r.T @ X`` (measured 200 ms against 43 ms at 1M×64)."""
+  return _mm(b.T, a).T
+
+
 def _power_cond(gram: Array, chol: Array) -> Array:
   """cond₂(X) ≈ √(λ_max/λ_min) of ``gram = XᵀX``: power iteration on G and, via ``chol``, on G⁻¹."""
   d = gram.shape[0]
@@ -132,7 +138,7 @@ def _stable_solve(xs_s: Array, ys_c: Array, pen: Array, rcond: Array):
   cutoff = rcond * s[0]
   v, rank = _svd_solve(_mm(ur.T, qty), s, vt, 0.0, cutoff)
   # One refinement step: v += (RᵀR)⁺ (Xᵀ(Y - Xv) - pen·v), restricted to the kept directions.
-  grad = _mm(xs_s.T, ys_c - _mm(xs_s, v)) - pen[:, None] * v
+  grad = _tmm(xs_s, ys_c - _mm(xs_s, v)) - pen[:, None] * v
   keep = s > cutoff
   inv_s2 = jnp.where(keep, 1.0 / jnp.where(keep, s * s, 1.0), 0.0)
   v = v + _mm(vt.T, inv_s2[:, None] * _mm(vt, grad))
@@ -140,7 +146,7 @@ def _stable_solve(xs_s: Array, ys_c: Array, pen: Array, rcond: Array):
   return v, rank, cond
 
 
-def _pcgls(xs_s: Array, ys_c: Array, pen: Array, chol: Array, v0: Array, iters: int) -> Array:
+def _pcgls(matvec, rmatvec, ys_c: Array, pen: Array, chol: Array, v0: Array, iters: int) -> Array:
   """Conjugate gradients on the least-squares problem (CGLS), right-preconditioned by the Cholesky
   factor of the Gram matrix, starting from the normal-equation solution ``v0``.
 
@@ -148,25 +154,26 @@ def _pcgls(xs_s: Array, ys_c: Array, pen: Array, chol: Array, v0: Array, iters: 
   limited by the squared condition number of the normal equations: preconditioned by ``R``
   (``RᵀR = XᵀX + P``), ``XR⁻¹`` has condition number ``≈ 1 + O(cond(X)² eps)``, and a few
   iterations reach what the data allow. Columns of ``Y`` are independent problems.
+  ``matvec(v) = X v`` and ``rmatvec(r) = Xᵀ r`` in the (column-scaled) frame of ``v``.
   """
   lower = lambda v: jsl.solve_triangular(chol, v, lower=True)            # R⁻ᵀ v
   upper = lambda v: jsl.solve_triangular(chol, v, lower=True, trans=1)   # R⁻¹ v
-  tiny = jnp.finfo(xs_s.dtype).tiny
+  tiny = jnp.finfo(ys_c.dtype).tiny
   v = v0
-  r = ys_c - _mm(xs_s, v)
-  sv = lower(_mm(xs_s.T, r) - pen[:, None] * v)
+  r = ys_c - matvec(v)
+  sv = lower(rmatvec(r) - pen[:, None] * v)
   p = sv
   gamma = jnp.sum(sv * sv, axis=0)
 
   def body(_, state):
     v, r, p, gamma = state
     t = upper(p)
-    q = _mm(xs_s, t)
+    q = matvec(t)
     denom = jnp.sum(q * q, axis=0) + jnp.sum(pen[:, None] * t * t, axis=0)
     alpha = gamma / jnp.maximum(denom, tiny)
     v = v + alpha[None, :] * t
-    r = ys_c - _mm(xs_s, v)  # the true residual, not the recurrence r - αq: no drift in float32
-    sv = lower(_mm(xs_s.T, r) - pen[:, None] * v)
+    r = ys_c - matvec(v)  # the true residual, not the recurrence r - αq: no drift in float32
+    sv = lower(rmatvec(r) - pen[:, None] * v)
     gamma_new = jnp.sum(sv * sv, axis=0)
     p = sv + (gamma_new / jnp.maximum(gamma, tiny))[None, :] * p
     return v, r, p, gamma_new
@@ -175,12 +182,13 @@ def _pcgls(xs_s: Array, ys_c: Array, pen: Array, chol: Array, v0: Array, iters: 
   return v
 
 
-def _gram_and_rhs(xs_s: Array, ys_c: Array) -> tuple[Array, Array]:
-  """``XᵀX`` and ``XᵀY`` in one pass over the data, as the Gram matrix of ``[X Y]``."""
+def _gram_and_rhs(xs_s: Array, ys_c: Array) -> tuple[Array, Array, Array]:
+  """``XᵀX`` and ``XᵀY`` in one pass over the data, as the Gram matrix of ``Z = [X Y]``; ``Z`` is
+  returned too, so that later products reuse it rather than a second copy of ``X``."""
   d = xs_s.shape[1]
   z = jnp.concatenate([xs_s, ys_c], axis=1)
   m = _mm(z.T, z)
-  return m[:d, :d], m[:d, d:]
+  return m[:d, :d], m[:d, d:], z
 
 
 @functools.partial(jax.jit, static_argnames=("method", "fit_intercept"))
@@ -205,15 +213,15 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
     rcond = default_rcond(n, d, dtype)
   rcond = jnp.asarray(rcond, dtype)
 
-  if method in ("svd", "inv"):
-    scale = jnp.ones((d,), dtype)
-    xs_s = xs_c
-  else:
-    norms = jnp.linalg.norm(xs_c, axis=0)
-    scale = jnp.where(norms > 0, norms, 1.0)
-    xs_s = xs_c / scale[None, :]
-  pen = l2 / (scale * scale)  # ½ l2 ‖w‖² = ½ Σ pen_j v_j² with v = scale · w
-
+  if method in ("svd", "qr"):
+    if method == "svd":
+      scale = jnp.ones((d,), dtype)
+      xs_s = xs_c
+    else:
+      norms = jnp.linalg.norm(xs_c, axis=0)
+      scale = jnp.where(norms > 0, norms, 1.0)
+      xs_s = xs_c / scale[None, :]
+    pen = l2 / (scale * scale)  # ½ l2 ‖w‖² = ½ Σ pen_j v_j² with v = scale · w
   if method == "svd":
     u, s, vt = jnp.linalg.svd(xs_s, full_matrices=False)
     v, rank = _svd_solve(_mm(u.T, ys_c), s, vt, l2, rcond * s[0])
@@ -224,7 +232,22 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
     # Plain QR does not reveal the rank by itself; the SVD of R above does, and we use its answer.
     stable = True
   else:
-    gram, rhs = _gram_and_rhs(xs_s, ys_c)
+    # One pass for XᵀX and XᵀY together (the Gram matrix of [X Y]); the column scaling is applied
+    # to the small Gram matrix, never to X, and the matrix-vector products below use the centred
+    # X with the scale folded into the vector.
+    gram_c, rhs_c, z = _gram_and_rhs(xs_c, ys_c)
+    k = ys_c.shape[1]
+    if method == "inv":
+      scale = jnp.ones((d,), dtype)
+    else:
+      norms = jnp.sqrt(jnp.maximum(jnp.diag(gram_c), 0.0))
+      scale = jnp.where(norms > 0, norms, 1.0)
+    pen = l2 / (scale * scale)
+    gram = gram_c / (scale[:, None] * scale[None, :])
+    rhs = rhs_c / scale[:, None]
+    # X v and Xᵀ r read Z (the zero rows of the padded vector drop the Y columns).
+    matvec = lambda v: _mm(z, jnp.concatenate([v / scale[:, None], jnp.zeros((k, v.shape[1]), dtype)]))
+    rmatvec = lambda r: _tmm(z, r)[:d] / scale[:, None]
     gram_pen = gram + jnp.diag(pen)
     chol = jnp.linalg.cholesky(gram_pen)
     cond = _power_cond(gram_pen, chol)
@@ -233,7 +256,7 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
     if method == "cholesky":
       v = jsl.cho_solve((chol, True), rhs)
     elif method == "cgls":
-      v = _pcgls(xs_s, ys_c, pen, chol, jsl.cho_solve((chol, True), rhs), _CGLS_ITERS)
+      v = _pcgls(matvec, rmatvec, ys_c, pen, chol, jsl.cho_solve((chol, True), rhs), _CGLS_ITERS)
     elif method == "solve":
       v = jnp.linalg.solve(gram_pen, rhs)
     elif method == "inv":
@@ -246,15 +269,15 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
 
       def fast_path(_):
         v0 = jsl.cho_solve((chol, True), rhs)
-        grad = _mm(xs_s.T, ys_c - _mm(xs_s, v0)) - pen[:, None] * v0
+        grad = rmatvec(ys_c - matvec(v0)) - pen[:, None] * v0
         return v0 + jsl.cho_solve((chol, True), grad), jnp.int32(d), cond
 
       def cgls_path(_):
         v0 = jsl.cho_solve((chol, True), rhs)
-        return _pcgls(xs_s, ys_c, pen, chol, v0, _CGLS_ITERS), jnp.int32(d), cond
+        return _pcgls(matvec, rmatvec, ys_c, pen, chol, v0, _CGLS_ITERS), jnp.int32(d), cond
 
       def stable_path(_):
-        return _stable_solve(xs_s, ys_c, pen, rcond)
+        return _stable_solve(z[:, :d] / scale[None, :], ys_c, pen, rcond)
 
       v, rank, cond = lax.switch(route, (fast_path, cgls_path, stable_path), None)
       stable = route == 2
