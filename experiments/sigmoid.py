@@ -24,7 +24,8 @@ def run(out, quick=False):
   ax.plot(z, lm.sigmoid_derivative(z), "C0--", label=r"$\sigma'(x) = \sigma(x)(1 - \sigma(x))$")
   ax.set(xlabel="x", ylabel="output", title="Squeezing a linear output into [0, 1]")
   ax.legend(loc="upper left")
-  g = np.linspace(-4.5, 4.5, 200)
+  lim = float(np.abs(np.asarray(xs)).max()) + 0.3
+  g = np.linspace(-lim, lim, 200)
   G1, G2 = np.meshgrid(g, g)
   grid = jnp.asarray(np.stack([G1.ravel(), G2.ravel()], 1), jnp.float32)
   prob = np.asarray(lr.predict_proba(res.params, grid)).reshape(G1.shape)
