@@ -158,7 +158,7 @@ def test_auto_leaves_plain_normal_equations_when_ill_conditioned_float32(rng):
   np.testing.assert_allclose(float(info_a.cond), np.linalg.cond(xs / np.linalg.norm(xs, axis=0)),
                              rtol=1e-2)  # a power-iteration estimate on the float32 Gram matrix
   err_auto, err_chol = _rel(auto.w, ref), _rel(chol.w, ref)
-  assert err_auto <= 1e-4 < err_chol  # measured: ~1e-5 (CGLS route) against ~5e-2
+  assert err_auto <= 1e-4 < err_chol  # measured: ~1e-5 (refinement route) against ~5e-2
   assert err_auto * 100 < err_chol
   # Past 0.5/√eps auto leaves the normal equations altogether (QR + SVD of R).
   xs2 = _design_with_cond(rng, 2000, 10, 1e4).astype(np.float32)
