@@ -97,7 +97,8 @@ def fit_polynomial(x: Array, y: Array, degree: int, *, basis: str = "legendre",
     y: `[n]` targets.
     degree: the degree (static).
     basis: feature basis (default Legendre: well conditioned).
-    domain: interval for the orthogonal bases; default ``(min x, max x)``.
+    domain: interval for the orthogonal bases; default ``(min x, max x)`` (concrete ``x`` only:
+      under ``jit``/``vmap`` pass it).
     l2: ridge strength on the non-constant coefficients.
     method: ``lstsq`` method.
 
@@ -112,7 +113,10 @@ def fit_polynomial(x: Array, y: Array, degree: int, *, basis: str = "legendre",
   """
   x = checks.as_float(x, "x")
   if domain is None:
-    domain = (float(jnp.min(x)), float(jnp.max(x))) if checks.is_concrete(x) else (0.0, 1.0)
+    if not checks.is_concrete(x):
+      raise ValueError("fit_polynomial: pass domain=(lo, hi) when x is traced (under jit or vmap); "
+                       "the default (min x, max x) needs concrete values")
+    domain = (float(jnp.min(x)), float(jnp.max(x)))
   feats = polynomial_features(x, degree, basis=basis, domain=domain)
   params, _ = lstsq(feats, y, l2, method=method)
   return params, domain

@@ -84,3 +84,10 @@ def test_bad_inputs():
     lm.polynomial_features(jnp.ones(3), 2, basis="hermite")
   with pytest.raises(ValueError, match="1-D"):
     lm.polynomial_features(jnp.ones((3, 1)), 2)
+
+
+def test_traced_input_needs_an_explicit_domain():
+  with pytest.raises(ValueError, match="pass domain"):
+    jax.jit(lambda x: lm.fit_polynomial(x, x, 2)[0].w)(jnp.linspace(0, 1, 5))
+  w = jax.jit(lambda x: lm.fit_polynomial(x, x ** 2, 2, domain=(0.0, 1.0))[0].w)(jnp.linspace(0, 1, 5))
+  assert w.shape == (2,)
