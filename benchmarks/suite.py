@@ -5,7 +5,6 @@ and, where one applies, the hardware floor measured in the same run."""
 from __future__ import annotations
 
 import functools
-import time
 from typing import Any
 
 import jax

@@ -1,7 +1,6 @@
 """5. Linear decision boundaries in 1D, 2D and 3D: x + b = 0, w₁x₁ + w₂x₂ + b = 0, and a plane."""
 
 import jax
-import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 

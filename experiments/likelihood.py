@@ -3,7 +3,6 @@
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
-import numpy as np
 
 import linmodels as lm
 from experiments._common import Section, cli, save_figure

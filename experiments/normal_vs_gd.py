@@ -41,7 +41,7 @@ def run(out, quick=False):
   cs = ax.contour(W1, W2, L, levels=np.geomspace(L.min() + 1e-3, L.max(), 18), cmap="viridis")
   ax.clabel(cs, fontsize=6, fmt="%.2g")
   path = np.asarray(path)
-  ax.plot(path[:, 0], path[:, 1], "o-", ms=2, color="C3", label=f"gradient descent (α = 1/λ_max)")
+  ax.plot(path[:, 0], path[:, 1], "o-", ms=2, color="C3", label="gradient descent (α = 1/λ_max)")
   ax.plot(*np.asarray(closed.w), "k*", ms=14, label=r"normal equation $w^* = (X^TX)^{-1}X^TY$")
   ax.set(xlabel="$w_1$", ylabel="$w_2$", title="GD on the loss contours")
   ax.legend(loc="lower left")

@@ -1,6 +1,5 @@
 """10. Softmax: the lecture's example, multiclass decision regions, and C = 2 is logistic regression."""
 
-import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np

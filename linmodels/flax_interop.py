@@ -14,7 +14,6 @@ from typing import Any, Sequence
 import flax.linen as nn
 import flax.serialization
 import jax
-import jax.numpy as jnp
 
 from linmodels.mlp import ACTIVATIONS, Dense, MLPParams
 

@@ -18,7 +18,6 @@ traced arguments, the number of steps is static, and the status of the run comes
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable, NamedTuple
 
 import jax

@@ -3,8 +3,6 @@ JSON has the documented fields. (No timing is asserted: timings do not belong in
 
 import json
 
-import numpy as np
-import pytest
 
 from benchmarks import report, suite
 from benchmarks.__main__ import main

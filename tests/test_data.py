@@ -1,7 +1,6 @@
 """Data generators and loaders."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 import linmodels as lm

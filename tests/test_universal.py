@@ -104,9 +104,13 @@ def test_depth_against_width(depth):
   assert lm.num_hidden_units(deep) == 2 * depth
   assert ua.count_linear_pieces(deep) == 2 ** depth
   assert ua.count_linear_pieces(shallow) == 2 ** depth
-  # Each ReLU unit of one hidden layer adds at most one breakpoint: 2^L - 1 interior ones need at
-  # least that many units; the construction uses 2^L (one more for the initial slope).
-  assert lm.num_hidden_units(shallow) == 2 ** depth >= 2 ** depth - 1
+  # Each ReLU unit of one hidden layer adds at most one breakpoint, so the 2^L - 1 interior ones
+  # need at least that many units; the construction uses 2^L (one more for the initial slope),
+  # and its units' kinks -b/w are exactly the sawtooth's breakpoints.
+  assert lm.num_hidden_units(shallow) == 2 ** depth
+  kinks = np.sort(-np.asarray(shallow[0].b) / np.asarray(shallow[0].w[0]))
+  np.testing.assert_allclose(kinks[1:], np.arange(1, 2 ** depth) / 2 ** depth, atol=1e-7)
+  assert len(kinks[1:]) == ua.count_linear_pieces(deep) - 1
   x = jnp.linspace(0, 1, 4097)[:, None]
   np.testing.assert_allclose(lm.mlp_apply(deep, x), lm.mlp_apply(shallow, x), atol=1e-5)
   # And the deep net is the tent map composed: t(t(...)).
