@@ -4,14 +4,17 @@ The public API, by the lecture's sections (each name lives in the module shown):
 
 * ground: ``checks``, ``linear`` (``LinearParams``, ``predict``), ``losses``
 * linear regression: ``least_squares`` (``lstsq``), ``linear_regression`` (the 1D/2D formulas)
-* iterative fitting: ``optimize`` (``fit_gd``, ``fit_optax``, ``newton``)
+* iterative fitting: ``optimize`` (``fit_gd``, ``fit_optax``, ``newton``); fast least-squares
+  losses ``lstsq_losses`` (one pass over X a gradient, or the Gram trick), built on ``row_passes``
+  and the Pallas kernel ``pallas_gradient``
 * classification: ``perceptron``, ``logistic_regression``, ``softmax_regression``, ``likelihood``, ``convexity``
 * beyond linear: ``polynomial``, ``mlp``, ``universal`` (the constructive universal approximation
   theorem), ``flax_interop``
 * data: ``data``
 """
 
-from linmodels import distributed, flax_interop, logistic_regression, softmax_regression, universal
+from linmodels import (distributed, flax_interop, logistic_regression, pallas_gradient, row_passes,
+                       softmax_regression, universal)
 from linmodels.checks import check_labels, check_xs, check_xy
 from linmodels.convexity import grid, hessian_eigenvalues, min_hessian_eigenvalue
 from linmodels.data import (load_breast_cancer, load_digits, load_iris, load_wine, make_blobs,
@@ -24,6 +27,7 @@ from linmodels.linear import LinearParams, init_linear, predict
 from linmodels.linear_regression import (fit_line, fit_line_through_origin,
                                          fit_plane_through_origin, lecture_gradient, lecture_loss,
                                          mse_loss)
+from linmodels.lstsq_losses import fused_mse_loss, gram_mse_loss, mse_stats
 from linmodels.logistic_regression import (ClassifierResult, bce_gradient, fit_logistic, irls_hessian,
                                 lecture_bce, logistic_loss, sigmoid, sigmoid_derivative,
                                 sigmoid_mse_loss, step)
@@ -43,7 +47,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ClassifierResult", "Dense", "FitResult", "GaussianParams", "LinearParams", "LstsqInfo",
-    "PerceptronResult", "accuracy", "bce_gradient", "bernoulli_nll", "binary_cross_entropy",
+    "PerceptronResult", "accuracy", "fused_mse_loss", "gram_mse_loss", "mse_stats", "pallas_gradient",
+    "row_passes", "bce_gradient", "bernoulli_nll", "binary_cross_entropy",
     "categorical_nll", "check_labels", "degree_sweep", "distributed", "fit_mlp", "fit_polynomial",
     "flax_interop", "init_mlp", "mlp_apply", "mlp_cross_entropy_loss", "mlp_mse_loss",
     "monomial_features", "num_hidden_units", "polynomial_features", "predict_polynomial", "ridge_path",

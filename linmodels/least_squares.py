@@ -19,15 +19,19 @@ Every method works in the same frame:
   (equilibration), which costs nothing and keeps the normal equations from losing digits to badly
   scaled features; the penalty is carried into the scaled frame exactly.
 
-Matrix products run at ``Precision.HIGHEST``, so that a GPU's TF32 default never costs digits.
+Matrix products run at ``Precision.HIGHEST``, so that a GPU's TF32 default never costs digits;
+``"mixed"`` uses the fast units only where refinement restores full float32 accuracy. The
+normal-equation paths read X once for ``XᵀX``, ``XᵀY`` and the means together
+(``row_passes.centred_gram``: no centred copy of X is written) and once per refinement step.
 
 Rank-deficient and ill-conditioned data: ``"svd"`` returns the minimum-norm solution (in the
 original coordinates; the intercept is not part of the norm) with the cutoff ``rcond · s_max``,
 ``rcond = 10 · eps · min(n, d)`` by default (``default_rcond``; numpy's ``eps · max(n, d)`` grows
 with ``n`` and throws away real dimensions of tall float32 designs). ``"auto"`` never uses the
-normal equations alone when the estimated ``cond(X)`` exceeds ``0.1 / √eps`` (about 290 in
-float32, 6.7e6 in float64): up to ``0.5 / √eps`` it refines them with the residual recomputed in
-data space (``"refine"``), and beyond it solves through a QR factorisation followed
+normal equations alone: it refines them with the residual recomputed in data space (``"refine"``,
+one pass over X a step, until the update is below the working precision) up to an estimated
+``cond(X)`` of ``0.5 / √eps`` (about 1450 in float32, 3.4e7 in float64), and beyond it solves
+through a QR factorisation followed
 by an SVD of the small factor ``R``, which reveals the rank; its minimum-norm solution is taken in
 the column-scaled frame. ``"cholesky"``, ``"solve"``, ``"qr"`` and ``"inv"`` assume full column rank and return
 non-finite or meaningless numbers when it fails; their ``info.rank`` says ``-1`` when they cannot
@@ -46,10 +50,11 @@ from jax import lax
 
 from linmodels import checks
 from linmodels.linear import HIGHEST, LinearParams
+from linmodels.row_passes import centred_gram, residual_sums
 
 Array = jax.Array
-Method = Literal["auto", "cholesky", "solve", "qr", "svd", "inv", "refine"]
-METHODS = ("auto", "cholesky", "solve", "qr", "svd", "inv", "refine")
+Method = Literal["auto", "cholesky", "solve", "qr", "svd", "inv", "refine", "mixed"]
+METHODS = ("auto", "cholesky", "solve", "qr", "svd", "inv", "refine", "mixed")
 
 _REFINE_ITERS = 8
 
@@ -146,33 +151,76 @@ def _stable_solve(xs_s: Array, ys_c: Array, pen: Array, rcond: Array):
   return v, rank, cond
 
 
-def _refine(matvec, rmatvec, ys_c: Array, pen: Array, chol: Array, v0: Array, iters: int) -> Array:
+def _refine(grad_fn, chol: Array, v0: Array, max_iters: int) -> tuple[Array, Array]:
   """Iterative refinement of the normal-equation solution with the residual in data space:
-  ``v ← v + (RᵀR)⁻¹ (Xᵀ(Y - Xv) - P v)``, ``iters`` times (corrected semi-normal equations).
+  ``v ← v + (RᵀR)⁻¹ (Xᵀ(Y - Xv) - P v)`` until the update falls below the working precision
+  (``‖Δv‖ ≤ 4 eps ‖v‖``) or after ``max_iters`` steps (corrected semi-normal equations).
 
-  ``R`` (``RᵀR = XᵀX + P``, the Cholesky factor already at hand) is used as a preconditioner only;
-  the residual ``Y - Xv`` is recomputed from the data at every step, so the answer is not limited
-  by the squared condition number of the normal equations. Each step multiplies the error by
-  about ``cond(X)² eps`` (0.12 at cond 1e3 in float32), so the iteration is a contraction up to
-  ``cond ≈ 1/√eps`` and reaches what the data allow in a few steps. (Conjugate gradients on the
-  same preconditioned problem converge faster in exact arithmetic but, with recomputed residuals
-  in float32, lost their orthogonality and diverged on some designs; this stationary iteration
-  does not.) ``matvec(v) = X v``, ``rmatvec(r) = Xᵀ r`` in the column-scaled frame of ``v``.
+  ``R`` (``RᵀR ≈ XᵀX + P``, the Cholesky factor already at hand, possibly computed in reduced
+  precision) is used as a preconditioner only; ``grad_fn(v) = Xᵀ(Y - Xv) - P v`` recomputes the
+  residual from the data in one pass at every step, so the answer is not limited by the squared
+  condition number of the normal equations. Each step multiplies the error by about
+  ``‖(RᵀR)⁻¹ E‖`` where ``E`` is the error of the factorised Gram matrix: ``cond(X)² eps`` (0.12 at
+  cond 1e3 in float32), so the iteration is a contraction up to ``cond ≈ 1/√eps``. (Conjugate
+  gradients on the same preconditioned problem converge faster in exact arithmetic but, with
+  recomputed residuals in float32, lost their orthogonality and diverged on some designs; this
+  stationary iteration does not.) Returns ``(v, steps)``.
   """
-  def body(_, v):
-    grad = rmatvec(ys_c - matvec(v)) - pen[:, None] * v
-    return v + jsl.cho_solve((chol, True), grad)
+  eps = jnp.finfo(v0.dtype).eps
 
-  return lax.fori_loop(0, iters, body, v0)
+  def cond_fn(state):
+    v, i, step = state
+    return (i < max_iters) & (step > 4 * eps * jnp.linalg.norm(v))
+
+  def body(state):
+    v, i, _ = state
+    dv = jsl.cho_solve((chol, True), grad_fn(v))
+    return v + dv, i + 1, jnp.linalg.norm(dv)
+
+  v, steps, _ = lax.while_loop(cond_fn, body, (v0, jnp.int32(0), jnp.asarray(jnp.inf, v0.dtype)))
+  return v, steps
 
 
-def _gram_and_rhs(xs_s: Array, ys_c: Array) -> tuple[Array, Array, Array]:
-  """``XᵀX`` and ``XᵀY`` in one pass over the data, as the Gram matrix of ``Z = [X Y]``; ``Z`` is
-  returned too, so that later products reuse it rather than a second copy of ``X``."""
-  d = xs_s.shape[1]
-  z = jnp.concatenate([xs_s, ys_c], axis=1)
-  m = _mm(z.T, z)
-  return m[:d, :d], m[:d, d:], z
+def _centre(xs, ys2, sw, fit_intercept):
+  """The centred (and ``√s``-scaled) data, materialised: for the QR and SVD paths only."""
+  n, d = xs.shape
+  dtype = xs.dtype
+  if sw is None:
+    x_mean = jnp.mean(xs, axis=0) if fit_intercept else jnp.zeros((d,), dtype)
+    y_mean = jnp.mean(ys2, axis=0) if fit_intercept else jnp.zeros(ys2.shape[1:], dtype)
+    return xs - x_mean[None, :], ys2 - y_mean[None, :], x_mean, y_mean
+  if fit_intercept:
+    x_mean = _mm(sw, xs) / jnp.sum(sw)
+    y_mean = _mm(sw, ys2) / jnp.sum(sw)
+  else:
+    x_mean, y_mean = jnp.zeros((d,), dtype), jnp.zeros(ys2.shape[1:], dtype)
+  root = jnp.sqrt(sw)[:, None]
+  return (xs - x_mean[None, :]) * root, (ys2 - y_mean[None, :]) * root, x_mean, y_mean
+
+
+def _orthogonal(xs, ys2, sw, l2, rcond, method, fit_intercept):
+  d = xs.shape[1]
+  dtype = xs.dtype
+  xs_c, ys_c, x_mean, y_mean = _centre(xs, ys2, sw, fit_intercept)
+  if method == "svd":
+    scale = jnp.ones((d,), dtype)
+    u, s, vt = jnp.linalg.svd(xs_c, full_matrices=False)
+    v, rank = _svd_solve(_mm(u.T, ys_c), s, vt, l2, rcond * s[0])
+    cond = jnp.where(s[-1] > 0, s[0] / s[-1], jnp.inf) if min(xs.shape) == d else jnp.inf
+  else:
+    norms = jnp.linalg.norm(xs_c, axis=0)
+    scale = jnp.where(norms > 0, norms, 1.0)
+    # Plain QR does not reveal the rank by itself; the SVD of R does, and we use its answer.
+    v, rank, cond = _stable_solve(xs_c / scale[None, :], ys_c, l2 / (scale * scale), rcond)
+  return v, scale, x_mean, y_mean, rank, cond
+
+
+# Reduced-precision (TF32) operands carry 10 mantissa bits: a Gram matrix formed from them is
+# off by up to about 2⁻¹¹ relative, amplified by cond(X)² in the refinement's contraction rate.
+_TF32_EPS = 2.0 ** -11
+# Where "auto" takes the mixed path on GPU: the Gram matrix is compute-bound only for large d
+# (the issue's H200 measurement: 2.6× faster at 1M×1024, slower than plain float32 at 10M×128).
+_MIXED_MIN_FEATURES = 512
 
 
 @functools.partial(jax.jit, static_argnames=("method", "fit_intercept"))
@@ -180,90 +228,94 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
   n, d = xs.shape
   dtype = xs.dtype
   l2 = jnp.asarray(l2, dtype)
-  if sw is None:
-    x_mean = jnp.mean(xs, axis=0) if fit_intercept else jnp.zeros((d,), dtype)
-    y_mean = jnp.mean(ys2, axis=0) if fit_intercept else jnp.zeros(ys2.shape[1:], dtype)
-    xs_c, ys_c = xs - x_mean[None, :], ys2 - y_mean[None, :]
-  else:
-    if fit_intercept:
-      x_mean = _mm(sw, xs) / jnp.sum(sw)
-      y_mean = _mm(sw, ys2) / jnp.sum(sw)
-    else:
-      x_mean, y_mean = jnp.zeros((d,), dtype), jnp.zeros(ys2.shape[1:], dtype)
-    root = jnp.sqrt(sw)[:, None]
-    xs_c, ys_c = (xs - x_mean[None, :]) * root, (ys2 - y_mean[None, :]) * root
-
   if rcond is None:
     rcond = default_rcond(n, d, dtype)
   rcond = jnp.asarray(rcond, dtype)
 
   if method in ("svd", "qr"):
-    if method == "svd":
-      scale = jnp.ones((d,), dtype)
-      xs_s = xs_c
-    else:
-      norms = jnp.linalg.norm(xs_c, axis=0)
-      scale = jnp.where(norms > 0, norms, 1.0)
-      xs_s = xs_c / scale[None, :]
-    pen = l2 / (scale * scale)  # ½ l2 ‖w‖² = ½ Σ pen_j v_j² with v = scale · w
-  if method == "svd":
-    u, s, vt = jnp.linalg.svd(xs_s, full_matrices=False)
-    v, rank = _svd_solve(_mm(u.T, ys_c), s, vt, l2, rcond * s[0])
-    cond = jnp.where(s[-1] > 0, s[0] / s[-1], jnp.inf) if min(n, d) == d else jnp.inf
-    stable = True
-  elif method == "qr":
-    v, rank, cond = _stable_solve(xs_s, ys_c, pen, rcond)
-    # Plain QR does not reveal the rank by itself; the SVD of R above does, and we use its answer.
+    v, scale, x_mean, y_mean, rank, cond = _orthogonal(xs, ys2, sw, l2, rcond, method, fit_intercept)
     stable = True
   else:
-    # One pass for XᵀX and XᵀY together (the Gram matrix of [X Y]); the column scaling is applied
-    # to the small Gram matrix, never to X, and the matrix-vector products below use the centred
-    # X with the scale folded into the vector.
-    gram_c, rhs_c, z = _gram_and_rhs(xs_c, ys_c)
-    k = ys_c.shape[1]
-    if method == "inv":
-      scale = jnp.ones((d,), dtype)
-    else:
-      norms = jnp.sqrt(jnp.maximum(jnp.diag(gram_c), 0.0))
-      scale = jnp.where(norms > 0, norms, 1.0)
-    pen = l2 / (scale * scale)
-    gram = gram_c / (scale[:, None] * scale[None, :])
-    rhs = rhs_c / scale[:, None]
-    # X v and Xᵀ r read Z (the zero rows of the padded vector drop the Y columns).
-    matvec = lambda v: _mm(z, jnp.concatenate([v / scale[:, None], jnp.zeros((k, v.shape[1]), dtype)]))
-    rmatvec = lambda r: _tmm(z, r)[:d] / scale[:, None]
-    gram_pen = gram + jnp.diag(pen)
-    chol = jnp.linalg.cholesky(gram_pen)
-    cond = _power_cond(gram_pen, chol)
-    rank = _gram_rank(cond, d, dtype)
-    stable = False
-    if method == "cholesky":
-      v = jsl.cho_solve((chol, True), rhs)
-    elif method == "refine":
-      v = _refine(matvec, rmatvec, ys_c, pen, chol, jsl.cho_solve((chol, True), rhs), _REFINE_ITERS)
-    elif method == "solve":
-      v = jnp.linalg.solve(gram_pen, rhs)
-    elif method == "inv":
-      v = _mm(jnp.linalg.inv(gram_pen), rhs)
-    else:  # auto
-      root_eps = jnp.sqrt(jnp.finfo(dtype).eps)
-      # 0: Cholesky + one refinement step; 1: eight refinement steps; 2: QR + SVD of R.
-      route = jnp.where(jnp.isfinite(cond) & (cond < 0.1 / root_eps), 0,
-                        jnp.where(jnp.isfinite(cond) & (cond < 0.5 / root_eps), 1, 2))
+    # One pass over X for XᵀX, XᵀY and the means (row_passes.centred_gram); the column scaling
+    # is applied to the small Gram matrix, never to X; each refinement step is one more pass.
+    def normal_equations(precision):
+      cg = centred_gram(xs, ys2, sw, centre=fit_intercept, precision=precision)
+      if method == "inv":
+        scale = jnp.ones((d,), dtype)
+      else:
+        norms = jnp.sqrt(jnp.maximum(jnp.diag(cg.gram), 0.0))
+        scale = jnp.where(norms > 0, norms, 1.0)
+      pen = l2 / (scale * scale)
+      gram_pen = cg.gram / (scale[:, None] * scale[None, :]) + jnp.diag(pen)
+      return cg, scale, pen, gram_pen, cg.rhs / scale[:, None]
 
+    def grad_fn(v, cg, scale, pen):
+      # Xcᵀ(Yc - Xc v) - P v in the scaled frame, one pass over the rows.
+      rs = residual_sums(xs, ys2, v / scale[:, None], cg.y_mean,
+                         cg.x_mean if fit_intercept else None, sw)
+      return rs.xtr / scale[:, None] - pen[:, None] * v
+
+    def factor(precision):
+      cg, scale, pen, gram_pen, rhs = normal_equations(precision)
+      chol = jnp.linalg.cholesky(gram_pen)
+      return cg, scale, pen, gram_pen, rhs, chol
+
+    def _full_auto():
+      return _normal_path("auto")
+
+    def _normal_path(meth):
+      cg, scale, pen, gram_pen, rhs, chol = factor(HIGHEST)
+      cond = _power_cond(gram_pen, chol)
+      rank = _gram_rank(cond, d, dtype)
+      g = lambda v: grad_fn(v, cg, scale, pen)
       v0 = jsl.cho_solve((chol, True), rhs)
+      stable = jnp.asarray(False)
+      if meth == "cholesky":
+        v = v0
+      elif meth == "refine":
+        v, _ = _refine(g, chol, v0, _REFINE_ITERS)
+      elif meth == "solve":
+        v = jnp.linalg.solve(gram_pen, rhs)
+      elif meth == "inv":
+        v = _mm(jnp.linalg.inv(gram_pen), rhs)
+      else:  # auto
+        root_eps = jnp.sqrt(jnp.finfo(dtype).eps)
+        # 0: Cholesky + refinement to the working precision (at most 8 steps; one or two on
+        # well-conditioned data); 1: QR + SVD of R.
+        route = jnp.where(jnp.isfinite(cond) & (cond < 0.5 / root_eps), 0, 1)
 
-      def fast_path(_):
-        return _refine(matvec, rmatvec, ys_c, pen, chol, v0, 1), jnp.int32(d), cond
+        def normal(_):
+          return _refine(g, chol, v0, _REFINE_ITERS)[0], jnp.int32(d), cond, scale
 
-      def refine_path(_):
-        return _refine(matvec, rmatvec, ys_c, pen, chol, v0, _REFINE_ITERS), jnp.int32(d), cond
+        def orthogonal(_):
+          v, sc, _, _, rank, cond_ = _orthogonal(xs, ys2, sw, l2, rcond, "qr", fit_intercept)
+          return v, rank, cond_, sc
 
-      def stable_path(_):
-        return _stable_solve(z[:, :d] / scale[None, :], ys_c, pen, rcond)
+        v, rank, cond, scale_ = lax.switch(route, (normal, orthogonal), None)
+        # The QR path scales by the column norms of the centred X, the normal path by the
+        # square roots of the Gram diagonal: the same numbers up to rounding; use each its own.
+        return v, scale_, cg.x_mean, cg.y_mean, rank, cond, route == 1
+      return v, scale, cg.x_mean, cg.y_mean, rank, cond, stable
 
-      v, rank, cond = lax.switch(route, (fast_path, refine_path, stable_path), None)
-      stable = route == 2
+    if method == "mixed":
+      # Gram matrix and Cholesky factor from reduced-precision products (a GPU's TF32 units; the
+      # same as full precision on CPU), refined with full-precision residuals. Taken only when
+      # the factor is finite and cond(X)² · 2⁻¹¹ < 0.1, so that refinement contracts by 10× a
+      # step; otherwise the full-precision "auto" below (never a NaN from a broken factor).
+      lo = factor(lax.Precision.DEFAULT)
+      cond_lo = _power_cond(lo[3], lo[5])
+      ok = jnp.isfinite(cond_lo) & (cond_lo * cond_lo * _TF32_EPS < 0.1)
+
+      def mixed_path(_):
+        cg, scale, pen, _, rhs, chol = lo
+        v, _ = _refine(lambda v: grad_fn(v, cg, scale, pen), chol, jsl.cho_solve((chol, True), rhs),
+                       _REFINE_ITERS)
+        return v, scale, cg.x_mean, cg.y_mean, jnp.int32(d), cond_lo, jnp.asarray(False)
+
+      v, scale, x_mean, y_mean, rank, cond, stable = lax.cond(
+          ok, mixed_path, lambda _: _full_auto(), None)
+    else:
+      v, scale, x_mean, y_mean, rank, cond, stable = _normal_path(method)
   w = v / scale[:, None]
   b = y_mean - _mm(x_mean, w)
   info = LstsqInfo(rank=jnp.asarray(rank, jnp.int32), cond=jnp.asarray(cond, dtype),
@@ -279,11 +331,17 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
   With ``l2 = 0`` and no intercept this is the lecture's normal equation
   ``w* = (XᵀX)⁻¹ XᵀY``. See the module docstring for the methods and their failure modes:
 
-  * ``"auto"`` (default): Cholesky of the equilibrated Gram matrix plus one refinement step
-    when the estimated ``cond(X) < 0.1/√eps``; eight refinement steps (``"refine"``) up to
-    ``0.5/√eps``; beyond, QR followed by an SVD of ``R``.
-  * ``"refine"``: Cholesky, then 8 steps of iterative refinement with the residual recomputed in
-    data space (corrected semi-normal equations): near-QR accuracy at two passes over X a step.
+  * ``"auto"`` (default): Cholesky of the equilibrated Gram matrix, refined until the update is
+    below the working precision (at most 8 steps; one or two on well-conditioned data) when the
+    estimated ``cond(X) < 0.5/√eps``; beyond, QR followed by an SVD of ``R``. On a GPU with
+    ``d >= 512`` it is ``"mixed"``.
+  * ``"refine"``: the same refinement, whatever the conditioning: near-QR accuracy at one pass
+    over X a step.
+  * ``"mixed"``: the Gram matrix and its Cholesky factor from reduced-precision products (a GPU's
+    TF32 matrix units, several times the float32 rate), then refinement with full-precision
+    residuals: full float32 accuracy where ``cond(X)² · 2⁻¹¹ < 0.1``. Anywhere else, and whenever
+    the reduced-precision factor breaks down, it computes ``"auto"`` in full precision instead.
+    On CPU the products are full precision anyway.
   * ``"cholesky"``: the normal equations, ``cho_solve``. Fast; squares the condition number.
   * ``"solve"``: the normal equations by LU (``jnp.linalg.solve``).
   * ``"qr"``: QR of the (augmented) design, then a rank-revealing SVD of the small ``R``.
@@ -295,7 +353,7 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
     xs: `[n, d]` inputs.
     ys: `[n]` targets, or `[n, k]` for ``k`` outputs solved at once.
     l2: `[]` ridge strength (traced: ``jax.vmap`` over it for a ridge path).
-    method: one of ``"auto"``, ``"cholesky"``, ``"solve"``, ``"qr"``, ``"svd"``, ``"inv"``.
+    method: one of ``METHODS``.
     fit_intercept: fit an unpenalised bias ``b`` (by centring); ``False`` gives ``b = 0``.
     sample_weight: optional `[n]` non-negative weights.
     rcond: relative cutoff on singular values for ``"svd"``/``"qr"``/``"auto"``; default
@@ -317,6 +375,8 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
   if method not in METHODS:
     raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
   xs, ys = checks.check_xy(xs, ys)
+  if method == "auto" and xs.shape[1] >= _MIXED_MIN_FEATURES and jax.default_backend() == "gpu":
+    method = "mixed"
   sw = checks.check_weights(sample_weight, xs.shape[0], xs.dtype)
   ys2 = ys if ys.ndim == 2 else ys[:, None]
   w, b, info = _lstsq(xs, ys2, sw, l2, rcond, method=method, fit_intercept=fit_intercept)

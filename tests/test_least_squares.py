@@ -263,3 +263,20 @@ def test_tall_float32_design_keeps_its_small_directions(rng):
     params, info = lm.lstsq(xs, ys, method=method, fit_intercept=False)
     assert int(info.rank) == 8, method
     assert _rel(params.w, ref) < 1e-3, (method, _rel(params.w, ref))
+
+
+def test_mixed_precision_falls_back_instead_of_returning_nan(rng):
+  # cond 1e3: a reduced-precision factor could not be refined; "mixed" must take the
+  # full-precision route and reach auto's accuracy. A singular design breaks the factor outright.
+  xs = _design_with_cond(rng, 2000, 10, 1e3)
+  ys = xs @ rng.normal(size=10)
+  ref = np.linalg.lstsq(xs, ys, rcond=None)[0]
+  mixed, _ = lm.lstsq(xs.astype(np.float32), ys.astype(np.float32), method="mixed", fit_intercept=False)
+  assert _rel(mixed.w, ref) <= 1e-4
+  dup = np.c_[xs[:, :3], xs[:, :1]].astype(np.float32)
+  p, info = lm.lstsq(dup, ys.astype(np.float32), method="mixed")
+  assert np.all(np.isfinite(p.w)) and int(info.rank) == 3 and bool(info.stable)
+  np.testing.assert_allclose(dup @ np.asarray(p.w) + float(p.b),
+                             dup @ np.linalg.lstsq(np.c_[dup, np.ones(2000)], ys, rcond=None)[0][:4]
+                             + np.linalg.lstsq(np.c_[dup, np.ones(2000)], ys, rcond=None)[0][4],
+                             rtol=1e-3, atol=1e-3)

@@ -1,0 +1,204 @@
+"""One pass over the rows of a tall design: the centred Gram matrix and the residual gradient.
+
+Least squares on tall data (``n ≫ d``) is bound by reading ``X`` from memory. The textbook
+formulas read it more often than they must: centring writes a copy of ``X``, ``XᵀX`` and ``Xᵀy``
+read it twice more, and a gradient step ``Xᵀ(Xw - y)`` reads it once for ``Xw`` and once for
+``Xᵀr``. The two reductions here read every row once:
+
+* ``centred_gram``: ``XcᵀXc``, ``XcᵀYc`` and the means, with ``Xc = X - x̄``, from the Gram
+  matrix of the shifted ``[X - c, Y - c_y]``. The shift ``c`` is the mean of the first rows, so
+  that the correction ``XcᵀXc = ZᵀZ - n δδᵀ`` (``δ`` = mean of the shifted data) cancels
+  almost nothing; no centred copy of ``X`` is ever written.
+* ``residual_gradient``: ``Σ sᵢ (xᵢ - c)(yᵢ - b - (xᵢ - c)ᵀw)``, the least-squares gradient and
+  the residual sums that give the loss, in one pass.
+
+On CPU both run as a ``lax.scan`` over blocks of rows small enough to stay in cache while they
+are used twice (measured at 1M×64 float32 on this project's 2-core machine: the Gram of
+``[X y]`` 128 ms against 157 ms for ``X.T @ X`` alone; a gradient 27 ms against 52 ms for
+``(Xw - y) @ X``). On GPU and TPU the whole array is one block: their matrix units and
+bandwidth are best used by one large product. ``block_rows`` overrides the choice.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from linmodels.linear import HIGHEST
+
+Array = jax.Array
+
+_CPU_BLOCK_BYTES = 2 ** 21  # 2 MiB of rows: measured best between 1 and 4 MiB (L2/L3 sized)
+_SHIFT_ROWS = 1024
+
+
+def cpu_block_rows(n: int, d: int, itemsize: int = 4) -> int:
+  """The rows per block on CPU: about 2 MiB of ``X``, at least 256 rows, at most ``n``."""
+  return int(min(n, max(256, _CPU_BLOCK_BYTES // max(1, d * itemsize))))
+
+
+def reduce_rows(fn: Callable, init, arrays: tuple, *, block_rows: int | None = None):
+  """``fn(acc, *blocks) -> acc`` folded over blocks of rows of ``arrays`` (each `[n, ...]`).
+
+  ``block_rows=None`` picks the default backend's choice when tracing: blocks of about 2 MiB on
+  CPU, one block on every other platform. The last, partial block is folded in after the scan.
+  ``fn`` must be a sum over rows (the blocking must not change the result beyond rounding).
+  """
+  n = arrays[0].shape[0]
+
+  def blocked(b: int):
+    b = max(1, min(int(b), n))
+    nb, rem = divmod(n, b)
+
+    def body(acc, i):
+      blocks = tuple(lax.dynamic_slice_in_dim(a, i * b, b) for a in arrays)
+      return fn(acc, *blocks), None
+
+    acc = init
+    if nb == 1:
+      acc = fn(acc, *(a[:b] for a in arrays)) if rem else fn(acc, *arrays)
+    elif nb > 1:
+      acc, _ = lax.scan(body, acc, jnp.arange(nb))
+    if rem:
+      acc = fn(acc, *(a[nb * b:] for a in arrays))
+    return acc
+
+  if block_rows is None:
+    d = max(1, arrays[0].size // max(n, 1))
+    block_rows = cpu_block_rows(n, d, arrays[0].dtype.itemsize) if _on_cpu() else n
+  return blocked(block_rows)
+
+
+def _on_cpu() -> bool:
+  # Decided when tracing, from the default backend (where a jitted call runs unless its inputs
+  # are committed elsewhere). ``lax.platform_dependent`` would defer the choice to lowering, but
+  # it compiles both variants: twice the compile time for every solver.
+  return jax.default_backend() == "cpu"
+
+
+class CentredGram(NamedTuple):
+  """The centred cross-products of ``[X Y]``, from one pass.
+
+  Attributes:
+    gram: `[d, d]` ``Σ sᵢ (xᵢ - x̄)(xᵢ - x̄)ᵀ``.
+    rhs: `[d, k]` ``Σ sᵢ (xᵢ - x̄)(yᵢ - ȳ)ᵀ``.
+    yy: `[k, k]` ``Σ sᵢ (yᵢ - ȳ)(yᵢ - ȳ)ᵀ`` (the total sum of squares on its diagonal).
+    x_mean: `[d]` the (weighted) column means ``x̄`` (zeros when not centring).
+    y_mean: `[k]` ``ȳ``.
+    weight: `[]` ``Σ sᵢ`` (``n`` without weights).
+  """
+  gram: Array
+  rhs: Array
+  yy: Array
+  x_mean: Array
+  y_mean: Array
+  weight: Array
+
+
+def centred_gram(xs: Array, ys: Array, sample_weight: Array | None = None, *, centre: bool = True,
+                 precision=HIGHEST, block_rows: int | None = None) -> CentredGram:
+  """``XcᵀXc``, ``XcᵀYc`` and the means in one pass over the rows.
+
+  The lecture's normal equation needs ``XᵀX`` and ``XᵀY``; with an intercept, of the centred
+  data. Here they come from the Gram matrix of ``Z = [X - c, Y - c_y]`` (``c`` the mean of the
+  first 1024 rows), corrected by ``ZᵀSZ - (Σ sᵢ) δδᵀ`` with ``δ`` the weighted mean of ``Z``.
+
+  Args:
+    xs: `[n, d]` inputs.
+    ys: `[n, k]` targets.
+    sample_weight: optional `[n]` non-negative weights ``s``.
+    centre: subtract the means (an intercept); ``False`` returns the raw cross-products.
+    precision: of the Gram product; ``lax.Precision.DEFAULT`` allows a GPU's TF32 units.
+    block_rows: rows per block (default: the platform's choice, see the module docstring).
+
+  Returns:
+    A ``CentredGram``.
+
+  >>> import jax.numpy as jnp
+  >>> xs = jnp.array([[1.0], [2.0], [3.0]])
+  >>> g = centred_gram(xs, 2 * xs)
+  >>> g.gram, g.rhs, g.x_mean
+  (Array([[2.]], dtype=float32), Array([[4.]], dtype=float32), Array([2.], dtype=float32))
+  """
+  n, d = xs.shape
+  k = ys.shape[1]
+  dtype = xs.dtype
+  if centre:
+    m = min(n, _SHIFT_ROWS)
+    shift = jnp.concatenate([jnp.mean(xs[:m], axis=0), jnp.mean(ys[:m], axis=0)])
+  else:
+    shift = jnp.zeros((d + k,), dtype)
+  arrays = (xs, ys) if sample_weight is None else (xs, ys, sample_weight)
+
+  def fn(acc, xb, yb, sb=None):
+    g, u, s = acc
+    z = jnp.concatenate([xb, yb], axis=1) - shift[None, :]
+    zs = z if sb is None else z * sb[:, None]
+    g = g + lax.dot_general(zs, z, (((0,), (0,)), ((), ())), precision=precision)
+    u = u + jnp.sum(zs, axis=0)
+    s = s + (xb.shape[0] if sb is None else jnp.sum(sb))
+    return g, u, s
+
+  init = (jnp.zeros((d + k, d + k), dtype), jnp.zeros((d + k,), dtype), jnp.zeros((), dtype))
+  g, u, s = reduce_rows(fn, init, arrays, block_rows=block_rows)
+  if centre:
+    delta = u / s
+    g = g - s * jnp.outer(delta, delta)
+    mean = shift + delta
+  else:
+    mean = shift
+  return CentredGram(gram=g[:d, :d], rhs=g[:d, d:], yy=g[d:, d:], x_mean=mean[:d],
+                     y_mean=mean[d:], weight=s)
+
+
+class ResidualSums(NamedTuple):
+  """One pass of ``r = y - b - (x - c)ᵀw`` over the rows.
+
+  Attributes:
+    xtr: `[d, k]` ``Σ sᵢ (xᵢ - c) rᵢᵀ``; the least-squares gradient is ``-xtr / Σ sᵢ``.
+    r_sum: `[k]` ``Σ sᵢ rᵢ``.
+    rr: `[k]` ``Σ sᵢ rᵢ²``.
+  """
+  xtr: Array
+  r_sum: Array
+  rr: Array
+
+
+def residual_sums(xs: Array, ys: Array, w: Array, b: Array, shift: Array | None = None,
+                  sample_weight: Array | None = None, *, block_rows: int | None = None) -> ResidualSums:
+  """``Σ sᵢ (xᵢ - c) rᵢ`` with ``rᵢ = yᵢ - b - (xᵢ - c)ᵀw``, and the residual sums, in one pass.
+
+  With ``c = 0`` and ``s = 1`` the gradient of ``½ mean (wᵀx + b - y)²`` is
+  ``(-xtr / n, -r_sum / n)`` and the loss is ``rr / (2n)``.
+
+  Args:
+    xs: `[n, d]`; ys: `[n, k]`; w: `[d, k]`; b: `[k]`; shift: `[d]` ``c`` (default 0);
+    sample_weight: optional `[n]`.
+    block_rows: rows per block (default: the platform's choice).
+
+  Returns:
+    ``ResidualSums``.
+
+  >>> import jax.numpy as jnp
+  >>> xs = jnp.array([[1.0], [2.0]]); ys = jnp.array([[1.0], [3.0]])
+  >>> residual_sums(xs, ys, jnp.zeros((1, 1)), jnp.zeros(1)).xtr
+  Array([[7.]], dtype=float32)
+  """
+  d, k = w.shape
+  dtype = xs.dtype
+  arrays = (xs, ys) if sample_weight is None else (xs, ys, sample_weight)
+
+  def fn(acc, xb, yb, sb=None):
+    xtr, rs, rr = acc
+    z = xb if shift is None else xb - shift[None, :]
+    r = yb - b[None, :] - jnp.matmul(z, w, precision=HIGHEST)
+    rsw = r if sb is None else r * sb[:, None]
+    # (rᵀZ)ᵀ: XLA on CPU runs rᵀZ several times faster than Zᵀr.
+    xtr = xtr + jnp.matmul(rsw.T, z, precision=HIGHEST).T
+    return xtr, rs + jnp.sum(rsw, axis=0), rr + jnp.sum(rsw * r, axis=0)
+
+  init = (jnp.zeros((d, k), dtype), jnp.zeros((k,), dtype), jnp.zeros((k,), dtype))
+  return ResidualSums(*reduce_rows(fn, init, arrays, block_rows=block_rows))
