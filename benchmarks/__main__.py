@@ -15,7 +15,7 @@ import sys
 import time
 
 PROBLEMS = ("floors", "least_squares", "accuracy", "gd_step", "logistic", "perceptron", "mlp", "sweeps",
-            "sharded")
+            "sharded", "least_squares_mixed")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -40,6 +40,7 @@ def _machine(device: str) -> dict:
           "python": platform.python_version(), "cpu_count": __import__("os").cpu_count(),
           "device": str(jax.devices()[0]), "jax": jax.__version__, "numpy": np.__version__,
           "dtype": "float32", "requested_device": device}
+  info["gpu_name"] = getattr(jax.devices()[0], "device_kind", None) if device == "gpu" else None
   for mod in ("jaxlib", "optax", "sklearn", "scipy", "statsmodels", "torch"):
     try:
       info[mod] = __import__(mod).__version__
@@ -57,10 +58,15 @@ def main(argv=None) -> int:
   parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # the tests' size
   args = parser.parse_args(argv)
 
+  import os
+  if args.device == "gpu":  # PyTorch shares the card: JAX must not take 75% of it up front
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
   import jax
   if args.device == "cpu":
     jax.config.update("jax_platforms", "cpu")
-  from benchmarks import plots, report, suite
+  elif jax.default_backend() != "gpu" and not args.tiny:
+    parser.error(f"--device gpu: JAX sees no GPU (default backend {jax.default_backend()!r})")
+  from benchmarks import gpu, plots, report, suite
 
   prof = _profile(args.full)
   if args.tiny:
@@ -74,7 +80,8 @@ def main(argv=None) -> int:
     tqdm = None
   tasks = []
   fl = {}
-  tasks.append(("floors", lambda: fl.update(suite.floors(args.device, 16 if args.tiny else 256)) or []))
+  mib = 16 if args.tiny else (1024 if args.device == "gpu" else 256)
+  tasks.append(("floors", lambda: fl.update(suite.floors(args.device, mib)) or []))
   for n, d in prof["ls_sizes"]:
     tasks.append(("least_squares", lambda n=n, d=d: suite.least_squares(
         n, d, fl, repeats=prof["repeats"])))
@@ -90,6 +97,22 @@ def main(argv=None) -> int:
   tasks.append(("mlp", lambda: suite.mlp_step(*prof["mlp"], repeats=prof["repeats"])))
   tasks.append(("sweeps", lambda: suite.sweeps(num=prof["sweep"], repeats=prof["repeats"])))
   tasks.append(("sharded", lambda: suite.sharded(*prof["sharded"], repeats=prof["repeats"])))
+  if args.device == "gpu":
+    g = ({"ls": (2_000, 16), "mixed": (1_024, 64), "gd": (4_096, 64), "sweep": 8, "repeats": 2}
+         if args.tiny else
+         {"ls": (10_000_000, 128), "mixed": (1_000_000, 1024), "gd": (10_000_000, 64), "sweep": 1024,
+          "repeats": 10})
+    tasks = [tasks[0],
+             ("least_squares", lambda: gpu.least_squares(*g["ls"], fl, repeats=g["repeats"])),
+             ("least_squares_mixed", lambda: gpu.least_squares(
+                 *g["mixed"], fl, repeats=g["repeats"], problem="least_squares_mixed",
+                 methods=("auto", "mixed", "refine", "cholesky"))),
+             ("gd_step", lambda: gpu.gd_step(*g["gd"], fl, repeats=g["repeats"])),
+             ("sweeps", lambda: suite.sweeps(num=g["sweep"], repeats=3))]
+  else:
+    n, d = prof["ls_sizes"][0]
+    tasks.insert(2, ("least_squares", lambda: suite.least_squares_iterative(
+        n, d, fl, repeats=prof["repeats"])))
   tasks = [(name, fn) for name, fn in tasks if name in wanted or name == "floors"]
 
   rows = []

@@ -52,10 +52,13 @@ def targets(result) -> list[dict]:
       ok = ratio >= 10 and auto["rel_error"] <= max(skl["rel_error"], 1e-6)
       add(f"OLS vs scikit-learn LinearRegression ({size})", "≥ 10× faster, ≤ its error",
           f"{ratio:.1f}× (errors {auto['rel_error']:.1e} vs {skl['rel_error']:.1e})", ok)
-  gd = _find(rows, "gd_step", "linmodels")
+  if result["machine"].get("requested_device") == "gpu":
+    return out + _gpu_targets(rows)
+  gd = min((r for r in rows if r["problem"] == "gd_step" and r["impl"].startswith("linmodels fit_gd")),
+           key=lambda r: r["median_s"], default=None)
   if gd:
-    add(f"GD step vs two-pass floor ({gd['size']})", "≤ 1.5×", f"{gd['ratio_to_floor']:.2f}×",
-        gd["ratio_to_floor"] <= 1.5)
+    add(f"GD step vs two-pass floor ({gd['size']})", "≤ 1.5×",
+        f"{gd['ratio_to_floor']:.2f}× ({gd['impl']})", gd["ratio_to_floor"] <= 1.5)
     for peer in ("numpy loop", "torch loop"):
       p = _find(rows, "gd_step", peer)
       if p:
@@ -109,6 +112,42 @@ def targets(result) -> list[dict]:
   return out
 
 
+def _gpu_targets(rows) -> list[dict]:
+  out = []
+
+  def add(name, goal, value, met):
+    out.append({"target": name, "goal": goal, "measured": value, "met": met, "detail": ""})
+
+  for size in sorted({r["size"] for r in rows if r["problem"] == "least_squares"}):
+    auto = _find(rows, "least_squares", "linmodels lstsq(auto)", size)
+    torch = _find(rows, "least_squares", "torch Cholesky (float32)", size)
+    if auto and torch:
+      ratio = torch["median_s"] / auto["median_s"]
+      ok = ratio >= 1.0 and auto["rel_error"] <= max(torch["rel_error"], 1e-6)
+      add(f"GPU OLS ({size}) vs torch float32 Cholesky", "no slower, full float32 accuracy",
+          f"{1e3 * auto['median_s']:.3g} ms vs {1e3 * torch['median_s']:.3g} ms ({ratio:.2f}×); errors "
+          f"{auto['rel_error']:.1e} vs {torch['rel_error']:.1e}", ok)
+  for size in sorted({r["size"] for r in rows if r["problem"] == "least_squares_mixed"}):
+    mixed = [r for r in rows if r["problem"] == "least_squares_mixed" and r["size"] == size
+             and r["impl"] in ("linmodels lstsq(mixed)", "linmodels lstsq(auto)")]
+    torch = _find(rows, "least_squares_mixed", "torch Cholesky (float32)", size)
+    if mixed:
+      best = min(mixed, key=lambda r: r["median_s"])
+      peer = (f"; torch float32 Cholesky {1e3 * torch['median_s']:.3g} ms at {torch['rel_error']:.1e}"
+              if torch else "")
+      add(f"GPU mixed-precision solve ({size})", "≤ 20 ms at rel. error ≤ 1e-6",
+          f"{1e3 * best['median_s']:.3g} ms at {best['rel_error']:.1e} ({best['impl']}){peer}",
+          best["median_s"] <= 0.020 and best["rel_error"] <= 1e-6)
+  gds = [r for r in rows if r["problem"] == "gd_step" and r["impl"].startswith("linmodels")
+         and r["median_s"] is not None]
+  if gds:
+    best = min(gds, key=lambda r: r["median_s"])
+    add(f"GPU least-squares gradient step ({best['size']})", "≤ 1.0 ms",
+        f"{1e3 * best['median_s']:.3g} ms ({best['impl']}; {best['note'].split(';')[0]})",
+        best["median_s"] <= 1e-3)
+  return out
+
+
 def targets_table(ts) -> str:
   lines = ["| target | goal | measured | met |", "| --- | --- | --- | --- |"]
   lines += [f"| {t['target']} | {t['goal']} | {t['measured']} | {'met' if t['met'] else 'not met'} |"
@@ -116,30 +155,44 @@ def targets_table(ts) -> str:
   return "\n".join(lines)
 
 
-def results_markdown(result) -> str:
-  """benchmarks/RESULTS.md: the machine, the floors, the table and the targets of one run."""
+def _section(result, title) -> list[str]:
   m = result["machine"]
   fl = result["floors"]
+  tf32 = fl.get("tf32_matmul_jax_GFLOPs")
+  return [f"## {title}", "",
+          f"Produced by `python -m benchmarks{' --device gpu' if m.get('requested_device') == 'gpu' else ''}` "
+          f"({result['profile']} profile) on {m['date']} in {result['total_seconds']:.0f} s.", "",
+          f"- machine: {m['platform']}, {m['cpu_count']} cores, device `{m['device']}`"
+          + (f" ({m['gpu_name']})" if m.get("gpu_name") else "") + f", dtype {m['dtype']}",
+          f"- versions: jax {m['jax']}, numpy {m['numpy']}, scikit-learn {m['sklearn']}, "
+          f"scipy {m['scipy']}, statsmodels {m['statsmodels']}, torch {m['torch']}",
+          f"- floors measured in the same run: memory bandwidth {fl['bandwidth_GBps']:.1f} GB/s, "
+          f"float32 matmul {fl['matmul_GFLOPs']:.1f} GFLOP/s"
+          + (f", TF32 matmul {tf32:.1f} GFLOP/s" if tf32 else ""), "",
+          "### Targets", "", targets_table(targets(result)), "",
+          "### All results", "",
+          "Times are medians over the repeats after a warm-up call; `compile ms` is the first "
+          "call's extra time; `× floor` divides by the time to read the data once (least squares) "
+          "or twice (a gradient step) at the measured bandwidth.", "", table(result["rows"]), ""]
+
+
+def results_markdown(result, gpu_result=None) -> str:
+  """benchmarks/RESULTS.md: machine, floors, targets and table of a CPU run and a GPU run."""
   lines = ["# Benchmark results", "",
-           f"Produced by `python -m benchmarks` ({result['profile']} profile) on {m['date']}; "
+           "Every number below comes from the `results.json` of the run named in its section; "
            "regenerate with `make bench && python -m benchmarks.report benchmarks/out/results.json "
-           "> benchmarks/RESULTS.md`. Every number below comes from that run's `results.json`.", "",
-           f"- machine: {m['platform']}, {m['cpu_count']} cores, device `{m['device']}`, "
-           f"dtype {m['dtype']}",
-           f"- versions: jax {m['jax']}, numpy {m['numpy']}, scikit-learn {m['sklearn']}, "
-           f"scipy {m['scipy']}, statsmodels {m['statsmodels']}, torch {m['torch']}",
-           f"- floors measured in the same run: memory bandwidth {fl['bandwidth_GBps']:.1f} GB/s, "
-           f"float32 matmul {fl['matmul_GFLOPs']:.1f} GFLOP/s", "",
-           "## Targets (CPU)", "", targets_table(targets(result)), "",
-           "## All results", "",
-           "Times are medians over the repeats after a warm-up call; `compile ms` is the first "
-           "call's extra time; `× floor` divides by the time to read the data once (least squares) "
-           "or twice (a gradient step) at the measured bandwidth.", "", table(result["rows"]), "",
-           "GPU: not measured in this session (no accelerator was lent to it).", ""]
+           "[gpu/results.json] > benchmarks/RESULTS.md` (the GPU run: `python -m benchmarks --device "
+           "gpu --out gpu` on a machine with a GPU).", ""]
+  lines += _section(result, "CPU")
+  if gpu_result is not None:
+    lines += _section(gpu_result, "GPU")
+  else:
+    lines += ["## GPU", "", "Not measured (no accelerator was lent to the session that ran this).", ""]
   return "\n".join(lines)
 
 
 if __name__ == "__main__":
   import json
   import sys
-  print(results_markdown(json.loads(open(sys.argv[1]).read())))
+  results = [json.loads(open(path).read()) for path in sys.argv[1:3]]
+  print(results_markdown(*results))

@@ -59,3 +59,31 @@ def test_mlp_sweep_and_sharded_benchmarks_are_right():
       assert r["rel_error"] < 1e-4, r["impl"]
   sharded = suite.sharded(1_003, 4, repeats=1, devices=4)
   assert len(sharded) == 4 and "4 devices" in sharded[0]["size"]
+
+
+def test_iterative_least_squares_rows_reach_the_closed_form():
+  rows = suite.least_squares_iterative(5_000, 8, FL, repeats=1)
+  assert len(rows) == 4
+  for r in rows:
+    assert r["rel_error"] < 1e-5, r["impl"]
+  gd = suite.gd_step(2_000, 8, FL, repeats=1, steps=5)
+  impls = [r["impl"] for r in gd]
+  assert any("fused_mse_loss" in i for i in impls) and any("Gram trick" in i for i in impls)
+
+
+def test_gpu_profile_runs_on_cpu_at_tiny_sizes(tmp_path):
+  # The GPU problems (their code paths, references and report) at tiny sizes on this CPU: the
+  # Pallas kernel runs in interpret mode, PyTorch's CUDA rows are skipped.
+  from benchmarks import gpu
+  rows = gpu.least_squares(2_000, 16, FL, repeats=1, methods=("auto", "mixed"))
+  assert all(r["rel_error"] < 1e-5 for r in rows if r["rel_error"] is not None)
+  rows = gpu.gd_step(1_024, 64, FL, repeats=1, steps=3)
+  assert len(rows) == 3 and all(r["rel_error"] < 1e-5 for r in rows), rows
+  out = tmp_path / "gpu"
+  assert main(["--device", "gpu", "--tiny", "--only", "least_squares_mixed", "--out", str(out)]) == 0
+  cpu = tmp_path / "cpu"
+  assert main(["--tiny", "--only", "gd_step", "--out", str(cpu)]) == 0
+  res_gpu = json.loads((out / "results.json").read_text())
+  res_cpu = json.loads((cpu / "results.json").read_text())
+  md = report.results_markdown(res_cpu, res_gpu)
+  assert "## GPU" in md and "GPU mixed-precision solve (1024x64)" in md and "## CPU" in md

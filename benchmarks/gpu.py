@@ -1,0 +1,154 @@
+"""The GPU problems of ``python -m benchmarks --device gpu``: the issue's GPU targets, against
+PyTorch on the same card (CUDA, float32 with TF32 off, which is PyTorch's default for matmuls).
+
+Data are drawn on the device (``jax.random``) and handed to PyTorch without a copy (DLPack); the
+float64 references are computed on the device by PyTorch (or numpy on the host without it).
+PyTorch timings synchronise the device inside the timed call; JAX's use ``block_until_ready``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import linmodels as lm
+from benchmarks._timing import measure
+from benchmarks.suite import _per_step, _rel, _row, _torch
+
+Row = dict
+
+
+def _torch_cuda():
+  torch = _torch()
+  if torch is None or not torch.cuda.is_available():
+    return None
+  torch.backends.cuda.matmul.allow_tf32 = False
+  return torch
+
+
+def _data(key, n, d):
+  kx, kw, ke = jax.random.split(key, 3)
+  xs = jax.random.normal(kx, (n, d), jnp.float32)
+  w = jax.random.normal(kw, (d,), jnp.float32)
+  ys = jnp.matmul(xs, w, precision=lm.linear.HIGHEST) + 0.5 + 0.01 * jax.random.normal(ke, (n,))
+  return jax.block_until_ready(xs), jax.block_until_ready(ys)
+
+
+def _reference(xs, ys):
+  """The float64 least-squares solution ``[w, b]`` (well-conditioned data: normal equations in
+  float64 are exact to ~1e-13)."""
+  torch = _torch_cuda()
+  if torch is not None:
+    x = torch.from_dlpack(xs).double()
+    y = torch.from_dlpack(ys).double()
+    xm, ym = x.mean(0), y.mean()
+    x -= xm
+    g = x.T @ x
+    w = torch.linalg.solve(g, x.T @ (y - ym))
+    b = ym - xm @ w
+    out = np.r_[w.cpu().numpy(), b.item()]
+    del x, g
+    torch.cuda.empty_cache()
+    return out
+  x64 = np.c_[np.asarray(xs, np.float64), np.ones(xs.shape[0])]
+  return np.linalg.solve(x64.T @ x64, x64.T @ np.asarray(ys, np.float64))
+
+
+def least_squares(n: int, d: int, fl: dict, *, repeats: int, methods=("auto", "cholesky", "mixed"),
+                  problem: str = "least_squares") -> list[Row]:
+  xs, ys = _data(jax.random.key(n + d), n, d)
+  ref = _reference(xs, ys)
+  size = f"{n}x{d}"
+  floor_s = xs.size * 4 / (fl["bandwidth_GBps"] * 1e9)
+  rows = []
+  gram = jax.jit(lambda x: jnp.matmul(x.T, x, precision=lm.linear.HIGHEST))
+  rows.append(_row(problem, size, "jnp bare XᵀX (float32)", measure(lambda: gram(xs), repeats=repeats),
+                   floor_s=floor_s))
+  for method in methods:
+    fit = jax.jit(functools.partial(lambda x, y, method: lm.lstsq(x, y, method=method), method=method))
+    m = measure(lambda: fit(xs, ys), repeats=repeats)
+    p, info = m["result"]
+    rows.append(_row(problem, size, f"linmodels lstsq({method})", m,
+                     rel_error=_rel(np.r_[p.w, p.b], ref), floor_s=floor_s,
+                     note=f"info.stable {bool(info.stable)}, cond {float(info.cond):.3g}"))
+  torch = _torch_cuda()
+  if torch is not None:
+    xt, yt = torch.from_dlpack(xs), torch.from_dlpack(ys)
+
+    def bare():
+      g = xt.T @ xt
+      torch.cuda.synchronize()
+      return g
+
+    rows.append(_row(problem, size, "torch bare XᵀX (float32, TF32 off)",
+                     measure(bare, repeats=repeats), floor_s=floor_s))
+
+    def chol(tf32: bool):
+      def run():
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        xm, ym = xt.mean(0), yt.mean()
+        xc = xt - xm
+        w = torch.cholesky_solve((xc.T @ (yt - ym))[:, None], torch.linalg.cholesky(xc.T @ xc))[:, 0]
+        b = ym - xm @ w
+        torch.cuda.synchronize()
+        torch.backends.cuda.matmul.allow_tf32 = False
+        return np.r_[w.cpu().numpy(), b.item()]
+      return run
+
+    for tf32 in (False, True):
+      m = measure(chol(tf32), repeats=repeats)
+      rows.append(_row(problem, size, f"torch Cholesky ({'TF32' if tf32 else 'float32'})", m,
+                       rel_error=_rel(m["result"], ref), floor_s=floor_s))
+  return rows
+
+
+def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[Row]:
+  xs, ys = _data(jax.random.key(7), n, d)
+  size = f"{n}x{d}"
+  one_pass = xs.size * 4 / (fl["bandwidth_GBps"] * 1e9)
+  floor_s = 2 * one_pass
+  lr = 0.1
+  p0 = lm.init_linear(d)
+  ref = None
+  rows = []
+  impls = [("linmodels fit_gd (jax.grad + optax.sgd, scan)", lm.mse_loss),
+           ("linmodels fit_gd(fused_mse_loss) (one pass a step)", lm.fused_mse_loss),
+           ("linmodels fit_gd(fused_mse_loss, kernel='pallas')",
+            functools.partial(lm.fused_mse_loss, kernel="pallas"))]
+  for impl, loss in impls:
+    fit = jax.jit(lambda x, y, loss=loss: lm.fit_gd(loss, p0, (x, y), lr, num_steps=steps).params)
+    try:
+      m = measure(lambda: fit(xs, ys), repeats=repeats)
+    except Exception as e:  # a kernel that does not compile on this card is a result too
+      rows.append({"problem": "gd_step", "size": size, "impl": impl, "median_s": None,
+                   "min_s": None, "max_s": None, "compile_s": None, "first_call_s": None,
+                   "times_s": [], "rel_error": None, "floor_s": floor_s, "ratio_to_floor": None,
+                   "note": f"failed: {type(e).__name__}: {str(e)[:200]}"})
+      continue
+    got = np.r_[m["result"].w, m["result"].b]
+    if ref is None:
+      ref = got  # the jax.grad path; the rows below are checked against it
+    rows.append(_row("gd_step", size, impl, _per_step(m, steps), rel_error=_rel(got, ref),
+                     floor_s=floor_s, note=f"one-pass floor {1e3 * one_pass:.3g} ms; "
+                     "rel. error against the jax.grad row"))
+  torch = _torch_cuda()
+  if torch is not None:
+    xt, yt = torch.from_dlpack(xs), torch.from_dlpack(ys)
+
+    def t_steps():
+      w = torch.zeros(d, device=xt.device)
+      b = torch.zeros((), device=xt.device)
+      for _ in range(steps):
+        r = xt @ w + b - yt
+        w = w - lr * (r @ xt) / n
+        b = b - lr * r.mean()
+      torch.cuda.synchronize()
+      return np.r_[w.cpu().numpy(), b.item()]
+
+    m = measure(t_steps, repeats=repeats)
+    rows.append(_row("gd_step", size, "torch loop (CUDA)", _per_step(m, steps),
+                     rel_error=_rel(m["result"], ref), floor_s=floor_s))
+  return rows
