@@ -115,9 +115,13 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
   ref = None
   rows = []
   impls = [("linmodels fit_gd (jax.grad + optax.sgd, scan)", lm.mse_loss),
-           ("linmodels fit_gd(fused_mse_loss) (one pass a step)", lm.fused_mse_loss),
-           ("linmodels fit_gd(fused_mse_loss, kernel='pallas')",
-            functools.partial(lm.fused_mse_loss, kernel="pallas"))]
+           ("linmodels fit_gd(fused_mse_loss, kernel='xla')",
+            functools.partial(lm.fused_mse_loss, kernel="xla")),
+           ("linmodels fit_gd(fused_mse_loss) (default: Pallas on GPU)", lm.fused_mse_loss)]
+  for b in (64, 256, 512, 1024):  # the kernel's rows per program, around the default
+    if b <= n:
+      impls.append((f"linmodels fit_gd(fused_mse_loss, kernel='pallas', block_rows={b})",
+                    functools.partial(lm.fused_mse_loss, kernel="pallas", block_rows=b)))
   for impl, loss in impls:
     fit = jax.jit(lambda x, y, loss=loss: lm.fit_gd(loss, p0, (x, y), lr, num_steps=steps).params)
     try:
@@ -151,4 +155,34 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
     m = measure(t_steps, repeats=repeats)
     rows.append(_row("gd_step", size, "torch loop (CUDA)", _per_step(m, steps),
                      rel_error=_rel(m["result"], ref), floor_s=floor_s))
+  return rows
+
+
+def gram_variants(sizes, fl: dict, *, repeats: int) -> list[Row]:
+  """The Gram matrix ``XᵀX`` under each of XLA's float32 algorithms, aligned and not: which one
+  the normal equations should use on this card."""
+  from jax import lax
+  algos = {"HIGHEST": lax.Precision.HIGHEST, "F32_F32_F32": lax.DotAlgorithmPreset.F32_F32_F32,
+           "DEFAULT": lax.Precision.DEFAULT, "TF32_TF32_F32": lax.DotAlgorithmPreset.TF32_TF32_F32}
+  rows = []
+  for n, d in sizes:
+    xs = jax.random.normal(jax.random.key(d), (n, d), jnp.float32)
+    x64 = None
+    for name, prec in algos.items():
+      f = jax.jit(lambda x, prec=prec: lax.dot_general(x, x, (((0,), (0,)), ((), ())), precision=prec))
+      try:
+        m = measure(lambda: f(xs), repeats=repeats)
+      except Exception as e:
+        rows.append({"problem": "gram_variants", "size": f"{n}x{d}", "impl": f"XᵀX {name}",
+                     "median_s": None, "min_s": None, "max_s": None, "compile_s": None,
+                     "first_call_s": None, "times_s": [], "rel_error": None, "floor_s": None,
+                     "ratio_to_floor": None, "note": f"failed: {type(e).__name__}: {str(e)[:120]}"})
+        continue
+      if x64 is None:
+        x64 = np.asarray(m["result"], np.float64)  # HIGHEST first: the reference for the rest
+      rows.append(_row("gram_variants", f"{n}x{d}", f"XᵀX {name}", m,
+                       rel_error=_rel(m["result"], x64),
+                       note=f"{2 * n * d * d / m['median_s'] / 1e12:.1f} TFLOP/s; "
+                       "rel. error against HIGHEST"))
+    del xs
   return rows

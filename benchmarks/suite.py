@@ -244,11 +244,7 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
 
 def _gd_losses():
   """The one-pass gradients benchmarked beside ``jax.grad`` of ``mse_loss``."""
-  out = [("linmodels fit_gd(fused_mse_loss) (one pass a step)", lm.fused_mse_loss)]
-  if jax.default_backend() == "gpu":
-    out.append(("linmodels fit_gd(fused_mse_loss, kernel='pallas')",
-                functools.partial(lm.fused_mse_loss, kernel="pallas")))
-  return out
+  return [("linmodels fit_gd(fused_mse_loss) (one pass a step)", lm.fused_mse_loss)]
 
 
 def least_squares_iterative(n: int, d: int, fl: dict, *, repeats: int) -> list[Row]:

@@ -132,18 +132,25 @@ def centred_gram(xs: Array, ys: Array, sample_weight: Array | None = None, *, ce
   else:
     shift = jnp.zeros((d + k,), dtype)
   arrays = (xs, ys) if sample_weight is None else (xs, ys, sample_weight)
+  # Off CPU the matrix units want aligned shapes: [X Y] of width d + 1 = 1025 ran a float32 Gram
+  # matrix no faster in reduced precision than in full on an H100. Pad [X Y] with zero columns
+  # to a multiple of 8 there (they are sliced off below); the copy is being written anyway.
+  pad = 0 if _on_cpu() else -(d + k) % 8
 
   def fn(acc, xb, yb, sb=None):
     g, u, s = acc
-    z = jnp.concatenate([xb, yb], axis=1) - shift[None, :]
+    parts = [xb, yb] + ([jnp.zeros((xb.shape[0], pad), dtype)] if pad else [])
+    z = jnp.concatenate(parts, axis=1) - jnp.pad(shift, (0, pad))[None, :]
     zs = z if sb is None else z * sb[:, None]
     g = g + lax.dot_general(zs, z, (((0,), (0,)), ((), ())), precision=precision)
     u = u + jnp.sum(zs, axis=0)
     s = s + (xb.shape[0] if sb is None else jnp.sum(sb))
     return g, u, s
 
-  init = (jnp.zeros((d + k, d + k), dtype), jnp.zeros((d + k,), dtype), jnp.zeros((), dtype))
+  m = d + k + pad
+  init = (jnp.zeros((m, m), dtype), jnp.zeros((m,), dtype), jnp.zeros((), dtype))
   g, u, s = reduce_rows(fn, init, arrays, block_rows=block_rows)
+  g, u = g[:d + k, :d + k], u[:d + k]
   if centre:
     delta = u / s
     g = g - s * jnp.outer(delta, delta)
@@ -191,13 +198,22 @@ def residual_sums(xs: Array, ys: Array, w: Array, b: Array, shift: Array | None 
   dtype = xs.dtype
   arrays = (xs, ys) if sample_weight is None else (xs, ys, sample_weight)
 
+  elementwise = k == 1 and not _on_cpu()
+
   def fn(acc, xb, yb, sb=None):
     xtr, rs, rr = acc
     z = xb if shift is None else xb - shift[None, :]
-    r = yb - b[None, :] - jnp.matmul(z, w, precision=HIGHEST)
-    rsw = r if sb is None else r * sb[:, None]
-    # (rᵀZ)ᵀ: XLA on CPU runs rᵀZ several times faster than Zᵀr.
-    xtr = xtr + jnp.matmul(rsw.T, z, precision=HIGHEST).T
+    if elementwise:
+      # One output off CPU: products as multiply-and-reduce, which XLA fuses with the shift into
+      # one read of X each (a matrix-vector product would first write the shifted copy).
+      r = yb - b[None, :] - jnp.sum(z * w[:, 0][None, :], axis=1, keepdims=True)
+      rsw = r if sb is None else r * sb[:, None]
+      xtr = xtr + jnp.sum(z * rsw, axis=0)[:, None]
+    else:
+      r = yb - b[None, :] - jnp.matmul(z, w, precision=HIGHEST)
+      rsw = r if sb is None else r * sb[:, None]
+      # (rᵀZ)ᵀ: XLA on CPU runs rᵀZ several times faster than Zᵀr.
+      xtr = xtr + jnp.matmul(rsw.T, z, precision=HIGHEST).T
     return xtr, rs + jnp.sum(rsw, axis=0), rr + jnp.sum(rsw * r, axis=0)
 
   init = (jnp.zeros((d, k), dtype), jnp.zeros((k,), dtype), jnp.zeros((k,), dtype))
