@@ -90,7 +90,7 @@ def targets(result) -> list[dict]:
     if ours and p:
       ratio = p["median_s"] / ours["median_s"]
       add(f"MLP Adam step vs {peer}", "≥ 3× faster", f"{ratio:.1f}×", ratio >= 3)
-  for problem in ("sweep_gd_lr", "sweep_ridge_path"):
+  for problem in ("sweep_gd_lr", "sweep_gd_lr_gram", "sweep_ridge_path"):
     rs = [r for r in rows if r["problem"] == problem]
     if len(rs) == 2:
       ratio = rs[1]["per_config_s"] / rs[0]["per_config_s"]

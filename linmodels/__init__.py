@@ -28,7 +28,8 @@ from linmodels.linear_regression import (fit_line, fit_line_through_origin,
                                          fit_plane_through_origin, lecture_gradient, lecture_loss,
                                          mse_loss)
 from linmodels.lstsq_losses import fused_mse_loss, gram_mse_loss, mse_stats
-from linmodels.logistic_regression import (ClassifierResult, bce_gradient, fit_logistic, irls_hessian,
+from linmodels.logistic_regression import (ClassifierResult, bce_gradient, fit_logistic,
+                                fused_logistic_loss, irls_hessian,
                                 lecture_bce, logistic_loss, sigmoid, sigmoid_derivative,
                                 sigmoid_mse_loss, step)
 from linmodels.losses import (binary_cross_entropy, cross_entropy, sigmoid_squared_error,
@@ -47,7 +48,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ClassifierResult", "Dense", "FitResult", "GaussianParams", "LinearParams", "LstsqInfo",
-    "PerceptronResult", "accuracy", "fused_mse_loss", "gram_mse_loss", "mse_stats", "pallas_gradient",
+    "PerceptronResult", "accuracy", "fused_logistic_loss", "fused_mse_loss", "gram_mse_loss", "mse_stats", "pallas_gradient",
     "row_passes", "bce_gradient", "bernoulli_nll", "binary_cross_entropy",
     "categorical_nll", "check_labels", "degree_sweep", "distributed", "fit_mlp", "fit_polynomial",
     "flax_interop", "init_mlp", "mlp_apply", "mlp_cross_entropy_loss", "mlp_mse_loss",

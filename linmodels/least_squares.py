@@ -46,6 +46,7 @@ from typing import Literal, NamedTuple
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
+import numpy as np
 from jax import lax
 
 from linmodels import checks
@@ -101,8 +102,10 @@ def _tmm(a: Array, b: Array) -> Array:
 def _power_cond(gram: Array, chol: Array) -> Array:
   """cond₂(X) ≈ √(λ_max/λ_min) of ``gram = XᵀX``: power iteration on G and, via ``chol``, on G⁻¹."""
   d = gram.shape[0]
-  v0 = jax.random.normal(jax.random.key(0), (d,), gram.dtype)
-  v0 = v0 / jnp.linalg.norm(v0)
+  # A fixed pseudo-random start, made at trace time: drawing it with jax.random inside the
+  # solver compiled the threefry hash into every fitter (about 0.5 s of compile time each).
+  v0 = np.random.default_rng(0).standard_normal(d)
+  v0 = jnp.asarray(v0 / np.linalg.norm(v0), gram.dtype)
 
   def normalise(v):
     return v / jnp.maximum(jnp.linalg.norm(v), jnp.finfo(v.dtype).tiny)

@@ -268,18 +268,28 @@ def newton(hessian_fn: Callable[[PyTree], Array] | None = None, damping: Array |
 
 SOLVERS = ("gd", "newton", "lbfgs", "adam")
 
+# Near the minimum a float32 loss cannot resolve the decrease of a Newton step: without a little
+# slack the Armijo test rejected every step there and backtracked 30 times a step.
+_ARMIJO_RTOL = 1e-6
+
 
 def minimize(loss_fn: LossFn, params: PyTree, data: tuple, *, method: str, num_steps: int,
              learning_rate: Array | float = 1.0, tol: Array | float = 0.0,
              hessian_fn: Callable[[PyTree], Array] | None = None,
              pseudo_inverse: bool = False, early_exit: bool = True) -> FitResult:
   """``fit_optax`` with a solver chosen by name: ``"gd"`` (``optax.sgd(learning_rate)``),
-  ``"newton"`` (``newton(hessian_fn, pseudo_inverse=...)``), ``"lbfgs"`` (``optax.lbfgs()`` with its zoom line search)
-  or ``"adam"`` (``optax.adam(learning_rate)``). Used by the classifiers' ``fit_*`` functions."""
+  ``"newton"`` (``newton(hessian_fn, pseudo_inverse=...)`` followed by a backtracking Armijo line
+  search that tries the full step first: the globalised Newton method, which never increases the
+  loss; plain Newton steps on nearly separable data blew up in float32), ``"lbfgs"``
+  (``optax.lbfgs()`` with its zoom line search) or ``"adam"`` (``optax.adam(learning_rate)``).
+  Used by the classifiers' ``fit_*`` functions."""
   if method == "gd":
     opt = optax.sgd(learning_rate)
   elif method == "newton":
-    opt = newton(hessian_fn, pseudo_inverse=pseudo_inverse)
+    opt = optax.chain(newton(hessian_fn, pseudo_inverse=pseudo_inverse),
+                      optax.scale_by_backtracking_linesearch(
+                          max_backtracking_steps=30, decrease_factor=0.5, increase_factor=2.0,
+                          max_learning_rate=1.0, rtol=_ARMIJO_RTOL))
   elif method == "lbfgs":
     opt = optax.lbfgs()
   elif method == "adam":

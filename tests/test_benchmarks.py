@@ -53,7 +53,7 @@ def test_mlp_sweep_and_sharded_benchmarks_are_right():
   mlp = suite.mlp_step(200, 4, 8, repeats=1, steps=5)
   assert mlp[0]["impl"].startswith("linmodels") and all(r["median_s"] > 0 for r in mlp)
   rows = suite.sweeps(num=4, repeats=1)
-  assert {r["problem"] for r in rows} == {"sweep_gd_lr", "sweep_ridge_path"}
+  assert {r["problem"] for r in rows} == {"sweep_gd_lr", "sweep_gd_lr_gram", "sweep_ridge_path"}
   for r in rows:
     if r["impl"].startswith("linmodels"):
       assert r["rel_error"] < 1e-4, r["impl"]

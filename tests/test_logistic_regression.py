@@ -145,3 +145,25 @@ def test_predictions_threshold_at_one_half():
 def test_bad_labels(labels, match):
   with pytest.raises(ValueError, match=match):
     lm.fit_logistic(np.eye(4), labels)
+
+
+def test_fused_logistic_loss_equals_logistic_loss_with_gradients(x64, rng):
+  from linmodels.logistic_regression import fused_logistic_loss, logistic_loss
+  xs = rng.normal(size=(300, 5))
+  labels = (rng.uniform(size=300) < 0.4).astype(np.float64)
+  p = lm.LinearParams(jnp.asarray(rng.normal(size=5)), jnp.asarray(0.3))
+  v, g = jax.value_and_grad(fused_logistic_loss)(p, xs, labels, 0.1)
+  v_ref, g_ref = jax.value_and_grad(logistic_loss)(p, xs, labels, 0.1)
+  np.testing.assert_allclose(v, v_ref, rtol=1e-12)
+  np.testing.assert_allclose(g.w, g_ref.w, rtol=1e-11)
+  np.testing.assert_allclose(g.b, g_ref.b, rtol=1e-11)
+  dx, dy = jax.grad(fused_logistic_loss, argnums=(1, 2))(p, xs, labels)
+  dx_ref, dy_ref = jax.grad(logistic_loss, argnums=(1, 2))(p, xs, labels)
+  np.testing.assert_allclose(dx, dx_ref, rtol=1e-11, atol=1e-15)
+  np.testing.assert_allclose(dy, dy_ref, rtol=1e-11, atol=1e-15)
+  # The blocked IRLS Hessian against jax.hessian of the loss, with blocks and a remainder.
+  h = lm.irls_hessian(p, xs, 0.1)
+  from jax.flatten_util import ravel_pytree
+  flat, unravel = ravel_pytree(p)
+  h_ref = jax.hessian(lambda f: logistic_loss(unravel(f), xs, labels, 0.1))(flat)
+  np.testing.assert_allclose(h, h_ref, rtol=1e-10, atol=1e-13)

@@ -23,3 +23,16 @@ def test_readme_example_runs(capsys):
   diverged = np.asarray(results.diverged)
   assert not diverged[0] and diverged[-1]
   assert "make test" in README.read_text() and "make experiments" in README.read_text()
+
+
+def test_readme_fast_paths_run_and_agree():
+  text = README.read_text()
+  fast = re.search(r"```python\n(.*?)```", text.split("Fast paths for tall data", 1)[1], re.S).group(1)
+  namespace = {}
+  exec(compile(_example_block(), str(README), "exec"), namespace)
+  exec(compile(fast, str(README), "exec"), namespace)
+  lm = namespace["lm"]
+  closed, _ = lm.lstsq(namespace["xs"], namespace["ys"])
+  np.testing.assert_allclose(namespace["params"].w, closed.w, rtol=1e-5)
+  ref = lm.fit_gd(lm.mse_loss, namespace["p0"], (namespace["xs"], namespace["ys"]), 0.1, num_steps=100)
+  np.testing.assert_allclose(namespace["res"].params.w, ref.params.w, rtol=1e-4, atol=1e-6)
