@@ -103,9 +103,10 @@ def irls_hessian(params: LinearParams, xs: Array, l2: Array | float = 0.0) -> Ar
   """
   n, d = xs.shape
 
-  def fn(acc, xb):
+  def fn(acc, mask, xb):
     hxx, hxb, hbb = acc
     sb = sigmoid_derivative(predict(params, xb))
+    sb = sb if mask is None else sb * mask
     xsb = xb * sb[:, None]
     return (hxx + jnp.matmul(xsb.T, xb, precision=HIGHEST), hxb + jnp.sum(xsb, axis=0),
             hbb + jnp.sum(sb))
@@ -121,12 +122,14 @@ def _bce_pass(params, xs, labels):
   """``(Σ BCE, Σ (σ - y) x, Σ (σ - y))`` in one blocked pass over the rows."""
   d = xs.shape[1]
 
-  def fn(acc, xb, yb):
+  def fn(acc, mask, xb, yb):
     total, gw, gb = acc
     z = predict(params, xb)
     r = sigmoid(z) - yb
-    return (total + jnp.sum(losses.binary_cross_entropy(z, yb)),
-            gw + jnp.matmul(r, xb, precision=HIGHEST), gb + jnp.sum(r))
+    bce = losses.binary_cross_entropy(z, yb)
+    if mask is not None:
+      r, bce = r * mask, bce * mask
+    return (total + jnp.sum(bce), gw + jnp.matmul(r, xb, precision=HIGHEST), gb + jnp.sum(r))
 
   init = (jnp.zeros((), xs.dtype), jnp.zeros((d,), xs.dtype), jnp.zeros((), xs.dtype))
   return row_passes.reduce_rows(fn, init, (xs, labels))

@@ -41,35 +41,42 @@ def cpu_block_rows(n: int, d: int, itemsize: int = 4) -> int:
 
 
 def reduce_rows(fn: Callable, init, arrays: tuple, *, block_rows: int | None = None):
-  """``fn(acc, *blocks) -> acc`` folded over blocks of rows of ``arrays`` (each `[n, ...]`).
+  """``fn(acc, mask, *blocks) -> acc`` folded over blocks of rows of ``arrays`` (each `[n, ...]`).
 
-  ``block_rows=None`` picks the default backend's choice when tracing: blocks of about 2 MiB on
-  CPU, one block on every other platform. The last, partial block is folded in after the scan.
-  ``fn`` must be a sum over rows (the blocking must not change the result beyond rounding).
+  ``mask`` is ``None`` when every row of every block counts. When the block size does not divide
+  ``n``, the last block is the last ``block_rows`` rows, overlapping the one before it, and
+  ``mask`` is a `[block_rows]` array of 0/1 weights that zeroes the rows already counted: one
+  loop body (one compiled copy of ``fn``) covers everything. ``fn`` must be a sum over rows,
+  weighted by ``mask`` where given. ``block_rows=None`` picks the default backend's choice when
+  tracing: blocks of about 2 MiB on CPU, one block on every other platform.
   """
   n = arrays[0].shape[0]
-
-  def blocked(b: int):
-    b = max(1, min(int(b), n))
-    nb, rem = divmod(n, b)
-
-    def body(acc, i):
-      blocks = tuple(lax.dynamic_slice_in_dim(a, i * b, b) for a in arrays)
-      return fn(acc, *blocks), None
-
-    acc = init
-    if nb == 1:
-      acc = fn(acc, *(a[:b] for a in arrays)) if rem else fn(acc, *arrays)
-    elif nb > 1:
-      acc, _ = lax.scan(body, acc, jnp.arange(nb))
-    if rem:
-      acc = fn(acc, *(a[nb * b:] for a in arrays))
-    return acc
-
   if block_rows is None:
     d = max(1, arrays[0].size // max(n, 1))
     block_rows = cpu_block_rows(n, d, arrays[0].dtype.itemsize) if _on_cpu() else n
-  return blocked(block_rows)
+  b = max(1, min(int(block_rows), n))
+  nb, rem = divmod(n, b)
+  if nb == 1 and rem == 0:
+    return fn(init, None, *arrays)
+  dtype = arrays[0].dtype
+
+  def body(acc, i):
+    start = jnp.minimum(i * b, n - b)
+    blocks = tuple(lax.dynamic_slice_in_dim(a, start, b) for a in arrays)
+    if rem == 0:
+      return fn(acc, None, *blocks), None
+    mask = (start + jnp.arange(b) >= i * b).astype(dtype)
+    return fn(acc, mask, *blocks), None
+
+  acc, _ = lax.scan(body, init, jnp.arange(nb + (rem > 0)))
+  return acc
+
+
+def _weights(mask, sb):
+  """The row weights of a block: ``mask · sb``, either may be ``None`` (all ones)."""
+  if mask is None:
+    return sb
+  return mask if sb is None else mask * sb
 
 
 def _on_cpu() -> bool:
@@ -137,14 +144,15 @@ def centred_gram(xs: Array, ys: Array, sample_weight: Array | None = None, *, ce
   # to a multiple of 8 there (they are sliced off below); the copy is being written anyway.
   pad = 0 if _on_cpu() else -(d + k) % 8
 
-  def fn(acc, xb, yb, sb=None):
+  def fn(acc, mask, xb, yb, sb=None):
     g, u, s = acc
+    wb = _weights(mask, sb)
     parts = [xb, yb] + ([jnp.zeros((xb.shape[0], pad), dtype)] if pad else [])
     z = jnp.concatenate(parts, axis=1) - jnp.pad(shift, (0, pad))[None, :]
-    zs = z if sb is None else z * sb[:, None]
+    zs = z if wb is None else z * wb[:, None]
     g = g + lax.dot_general(zs, z, (((0,), (0,)), ((), ())), precision=precision)
     u = u + jnp.sum(zs, axis=0)
-    s = s + (xb.shape[0] if sb is None else jnp.sum(sb))
+    s = s + (xb.shape[0] if wb is None else jnp.sum(wb))
     return g, u, s
 
   m = d + k + pad
@@ -200,8 +208,9 @@ def residual_sums(xs: Array, ys: Array, w: Array, b: Array, shift: Array | None 
 
   elementwise = k == 1 and not _on_cpu()
 
-  def fn(acc, xb, yb, sb=None):
+  def fn(acc, mask, xb, yb, sb=None):
     xtr, rs, rr = acc
+    sb = _weights(mask, sb)
     z = xb if shift is None else xb - shift[None, :]
     if elementwise:
       # One output off CPU: products as multiply-and-reduce, which XLA fuses with the shift into
