@@ -13,7 +13,7 @@ import numpy as np
 import optax
 
 import linmodels as lm
-from benchmarks._timing import measure
+from benchmarks._timing import measure, measure_interleaved
 
 Row = dict[str, Any]
 
@@ -108,38 +108,54 @@ def least_squares(n: int, d: int, fl: dict, *, repeats: int, methods=("auto", "c
   floor_s = xs.nbytes / (fl["bandwidth_GBps"] * 1e9)  # one pass over X
   rows = []
   xj, yj = jnp.asarray(xs), jnp.asarray(ys)
+  fns = {}
   for method in methods:
     fit = jax.jit(functools.partial(lambda x, y, method: lm.lstsq(x, y, method=method)[0],
                                     method=method))
-    m = measure(lambda: fit(xj, yj), repeats=repeats)
-    p = m["result"]
-    rows.append(_row("least_squares", size, f"linmodels lstsq({method})", m,
-                     rel_error=_rel(np.r_[p.w, p.b], ref), floor_s=floor_s))
+    fns[f"linmodels lstsq({method})"] = lambda fit=fit: fit(xj, yj)
+  if peers:
+    fns["numpy bare XᵀX (peer floor)"] = lambda: xs.T @ xs
+
+    def np_chol():
+      import scipy.linalg as sl
+      xc = xs - xs.mean(0)
+      yc = ys - ys.mean()
+      w = sl.cho_solve(sl.cho_factor(xc.T @ xc), xc.T @ yc)
+      return np.r_[w, ys.mean() - xs.mean(0) @ w]
+    fns["numpy/scipy Cholesky"] = np_chol
+    torch = _torch()
+    if torch is not None:
+      xt, yt = torch.from_numpy(xs), torch.from_numpy(ys)
+
+      def tchol():
+        xc = xt - xt.mean(0)
+        yc = yt - yt.mean()
+        w = torch.cholesky_solve((xc.T @ yc)[:, None], torch.linalg.cholesky(xc.T @ xc))[:, 0]
+        return np.r_[w.numpy(), (yt.mean() - xt.mean(0) @ w).item()]
+      fns["torch Cholesky"] = tchol
+    from sklearn.linear_model import LinearRegression
+
+    def skl():
+      r = LinearRegression().fit(xs, ys)
+      return np.r_[r.coef_, r.intercept_]
+    fns["scikit-learn LinearRegression"] = skl
+  ms = measure_interleaved(fns, repeats=repeats)
+  for impl, m in ms.items():
+    res = m["result"]
+    if impl.startswith("linmodels"):
+      err = _rel(np.r_[res.w, res.b], ref)
+    elif impl.startswith("numpy bare"):
+      err = None
+    else:
+      err = _rel(res, ref)
+    rows.append(_row("least_squares", size, impl, m, rel_error=err, floor_s=floor_s,
+                     note="timed in turns" if len(ms) > 1 else ""))
   if not peers:
     return rows
-  gram = measure(lambda: xs.T @ xs, repeats=repeats)
-  rows.append(_row("least_squares", size, "numpy bare XᵀX (peer floor)", gram, floor_s=floor_s))
-
-  def np_chol():
-    import scipy.linalg as sl
-    xc = xs - xs.mean(0)
-    yc = ys - ys.mean()
-    w = sl.cho_solve(sl.cho_factor(xc.T @ xc), xc.T @ yc)
-    return np.r_[w, ys.mean() - xs.mean(0) @ w]
-  m = measure(np_chol, repeats=repeats)
-  rows.append(_row("least_squares", size, "numpy/scipy Cholesky", m, rel_error=_rel(m["result"], ref),
-                   floor_s=floor_s))
   xa = np.c_[xs, np.ones(n, np.float32)]
   m = measure(lambda: np.linalg.lstsq(xa, ys, rcond=None)[0], repeats=max(1, repeats // 2))
   rows.append(_row("least_squares", size, "numpy lstsq (SVD)", m, rel_error=_rel(m["result"], ref),
                    floor_s=floor_s))
-  from sklearn.linear_model import LinearRegression
-  def skl():
-    r = LinearRegression().fit(xs, ys)
-    return np.r_[r.coef_, r.intercept_]
-  m = measure(skl, repeats=max(1, repeats // 2))
-  rows.append(_row("least_squares", size, "scikit-learn LinearRegression", m,
-                   rel_error=_rel(m["result"], ref), floor_s=floor_s))
   try:
     import statsmodels.api as sm
     m = measure(lambda: sm.OLS(ys, xa).fit().params, repeats=1)
@@ -147,17 +163,6 @@ def least_squares(n: int, d: int, fl: dict, *, repeats: int, methods=("auto", "c
                      floor_s=floor_s))
   except ImportError:
     pass
-  torch = _torch()
-  if torch is not None:
-    xt, yt = torch.from_numpy(xs), torch.from_numpy(ys)
-    def tchol():
-      xc = xt - xt.mean(0)
-      yc = yt - yt.mean()
-      w = torch.cholesky_solve((xc.T @ yc)[:, None], torch.linalg.cholesky(xc.T @ xc))[:, 0]
-      return np.r_[w.numpy(), (yt.mean() - xt.mean(0) @ w).item()]
-    m = measure(tchol, repeats=repeats)
-    rows.append(_row("least_squares", size, "torch Cholesky", m, rel_error=_rel(m["result"], ref),
-                     floor_s=floor_s))
   return rows
 
 
@@ -168,49 +173,44 @@ def accuracy_vs_condition(conds, *, n=20_000, d=32) -> list[Row]:
     xs, ys = _ls_data(n, d, seed=1, cond=cond)
     x64 = np.c_[xs.astype(np.float64), np.ones(n)]
     ref = np.linalg.lstsq(x64, ys.astype(np.float64), rcond=None)[0]
+    xj, yj = jnp.asarray(xs), jnp.asarray(ys)
+    fns = {}
     for method in lm.least_squares.METHODS:
       fit = jax.jit(functools.partial(lambda x, y, method: lm.lstsq(x, y, method=method)[0],
                                       method=method))
-      m = measure(lambda: fit(jnp.asarray(xs), jnp.asarray(ys)), repeats=3)
+      fns[f"linmodels lstsq({method})"] = lambda fit=fit: fit(xj, yj)
+    for impl, m in measure_interleaved(fns, repeats=5).items():
       p = m["result"]
-      rows.append(_row("accuracy_vs_condition", f"{n}x{d}", f"linmodels lstsq({method})", m,
-                       rel_error=_rel(np.r_[p.w, p.b], ref), cond=float(cond)))
+      rows.append(_row("accuracy_vs_condition", f"{n}x{d}", impl, m,
+                       rel_error=_rel(np.r_[p.w, p.b], ref), cond=float(cond), note="timed in turns"))
   return rows
 
 
 def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[Row]:
-  """One least-squares gradient-descent step: linmodels' scan against numpy and torch loops."""
+  """One least-squares gradient-descent step: linmodels' scans against numpy and torch loops,
+  timed in turns."""
   xs, ys = _ls_data(n, d)
   size = f"{n}x{d}"
   floor_s = 2 * xs.nbytes / (fl["bandwidth_GBps"] * 1e9)  # Xw, then Xᵀr: two passes
   lr = 0.1
   xj, yj = jnp.asarray(xs), jnp.asarray(ys)
   p0 = lm.init_linear(d)
-  fit = jax.jit(lambda x, y: lm.fit_gd(lm.mse_loss, p0, (x, y), lr, num_steps=steps).params)
-  m = measure(lambda: fit(xj, yj), repeats=repeats)
-  per = _per_step(m, steps)
   ref_w = np.zeros(d)
   b = 0.0
   for _ in range(steps):  # float64 reference of the same iterates
     r = xs.astype(np.float64) @ ref_w + b - ys
     ref_w, b = ref_w - lr * (xs.T.astype(np.float64) @ r) / n, b - lr * r.mean()
-  rows = [_row("gd_step", size, "linmodels fit_gd (jax.grad + optax.sgd, scan)", per,
-               rel_error=_rel(np.r_[m["result"].w, m["result"].b], np.r_[ref_w, b]), floor_s=floor_s)]
-  for impl, loss in _gd_losses():
+  ref = np.r_[ref_w, b]
+
+  fns = {}
+  for impl, loss in [("linmodels fit_gd (jax.grad + optax.sgd, scan)", lm.mse_loss)] + _gd_losses():
     fit = jax.jit(lambda x, y, loss=loss: lm.fit_gd(loss, p0, (x, y), lr, num_steps=steps).params)
-    m = measure(lambda: fit(xj, yj), repeats=repeats)
-    rows.append(_row("gd_step", size, impl, _per_step(m, steps),
-                     rel_error=_rel(np.r_[m["result"].w, m["result"].b], np.r_[ref_w, b]),
-                     floor_s=floor_s))
+    fns[impl] = lambda fit=fit: fit(xj, yj)
   # The Gram trick: one pass to form the statistics, then steps in d×d. Reported per step over
   # the same number of steps, the pass included (it dominates).
-  fit = jax.jit(lambda x, y: lm.fit_gd(lm.gram_mse_loss, p0, (lm.mse_stats(x, y),), lr,
-                                       num_steps=steps).params)
-  m = measure(lambda: fit(xj, yj), repeats=repeats)
-  rows.append(_row("gd_step", size, f"linmodels Gram trick (mse_stats once + {steps} d×d steps)",
-                   _per_step(m, steps), rel_error=_rel(np.r_[m["result"].w, m["result"].b],
-                                                       np.r_[ref_w, b]),
-                   note="per step, the one pass included"))
+  gram_fit = jax.jit(lambda x, y: lm.fit_gd(lm.gram_mse_loss, p0, (lm.mse_stats(x, y),), lr,
+                                            num_steps=steps).params)
+  fns[f"linmodels Gram trick (mse_stats once + {steps} d×d steps)"] = lambda: gram_fit(xj, yj)
 
   def np_steps():
     w = np.zeros(d, np.float32)
@@ -220,13 +220,11 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
       w = w - lr * (r @ xs) / n
       bb = bb - lr * r.mean()
     return np.r_[w, bb]
-  m = measure(np_steps, repeats=max(1, repeats // 2))
-  per = _per_step(m, steps)
-  rows.append(_row("gd_step", size, "numpy loop", per, rel_error=_rel(m["result"], np.r_[ref_w, b]),
-                   floor_s=floor_s))
+  fns["numpy loop"] = np_steps
   torch = _torch()
   if torch is not None:
     xt, yt = torch.from_numpy(xs), torch.from_numpy(ys)
+
     def t_steps():
       w = torch.zeros(d)
       bb = torch.zeros(())
@@ -235,10 +233,14 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
         w = w - lr * (r @ xt) / n
         bb = bb - lr * r.mean()
       return np.r_[w.numpy(), bb.item()]
-    m = measure(t_steps, repeats=max(1, repeats // 2))
-    per = _per_step(m, steps)
-    rows.append(_row("gd_step", size, "torch loop", per, rel_error=_rel(m["result"], np.r_[ref_w, b]),
-                     floor_s=floor_s))
+    fns["torch loop"] = t_steps
+  rows = []
+  for impl, m in measure_interleaved(fns, repeats=repeats).items():
+    res = m["result"]
+    got = np.r_[res.w, res.b] if impl.startswith("linmodels") else res
+    note = "timed in turns" + ("; per step, the one pass included" if "Gram" in impl else "")
+    rows.append(_row("gd_step", size, impl, _per_step(m, steps), rel_error=_rel(got, ref),
+                     floor_s=None if "Gram" in impl else floor_s, note=note))
   return rows
 
 
@@ -308,20 +310,25 @@ def logistic(n: int, d: int, *, repeats: int, real: bool = False) -> list[Row]:
     labels = (xs @ rng.standard_normal(d) / np.sqrt(d) + 0.8 * rng.standard_normal(n) > 0).astype(np.int32)
     size = f"{n}x{d}"
   skl = LogisticRegression(C=np.inf, max_iter=1000)
-  m_sk = measure(lambda: skl.fit(xs, labels), repeats=max(1, repeats // 2))
-  est = m_sk["result"]
-  sk_loss = float(lm.logistic_loss(lm.LinearParams(jnp.asarray(est.coef_[0], jnp.float32),
-                                                   jnp.float32(est.intercept_[0])), xs, labels.astype(np.float32)))
-  rows = [_row("logistic", size, "scikit-learn LogisticRegression(lbfgs)", m_sk, final_loss=sk_loss)]
+  xj, yj = jnp.asarray(xs, jnp.float32), jnp.asarray(labels)
+  fns = {"scikit-learn LogisticRegression(lbfgs)": lambda: skl.fit(xs, labels)}
   for method in ("newton", "lbfgs"):  # the defaults a user gets (50 and 500 steps, early exit)
     fit = jax.jit(functools.partial(lambda x, y, method: lm.fit_logistic(x, y, method=method),
                                     method=method))
-    xj, yj = jnp.asarray(xs, jnp.float32), jnp.asarray(labels)
-    m = measure(lambda: fit(xj, yj), repeats=repeats)
+    fns[f"linmodels fit_logistic({method})"] = lambda fit=fit: fit(xj, yj)
+  ms = measure_interleaved(fns, repeats=repeats)
+  est = ms.pop("scikit-learn LogisticRegression(lbfgs)")
+  sk_loss = float(lm.logistic_loss(lm.LinearParams(jnp.asarray(est["result"].coef_[0], jnp.float32),
+                                                   jnp.float32(est["result"].intercept_[0])),
+                                   xs, labels.astype(np.float32)))
+  rows = [_row("logistic", size, "scikit-learn LogisticRegression(lbfgs)", est, final_loss=sk_loss,
+               note="timed in turns")]
+  for impl, m in ms.items():
     res = m["result"]
     loss = float(lm.logistic_loss(res.params, xj, yj.astype(jnp.float32)))
-    rows.append(_row("logistic", size, f"linmodels fit_logistic({method})", m, final_loss=loss,
-                     rel_error=abs(loss - sk_loss) / sk_loss, note=f"steps used {int(res.num_steps)}"))
+    rows.append(_row("logistic", size, impl, m, final_loss=loss,
+                     rel_error=abs(loss - sk_loss) / sk_loss,
+                     note=f"timed in turns; steps used {int(res.num_steps)}"))
   return rows
 
 
