@@ -53,7 +53,7 @@ def reduce_rows(fn: Callable, init, arrays: tuple, *, block_rows: int | None = N
   n = arrays[0].shape[0]
   if block_rows is None:
     d = max(1, arrays[0].size // max(n, 1))
-    block_rows = cpu_block_rows(n, d, arrays[0].dtype.itemsize) if _on_cpu() else n
+    block_rows = _even_blocks(n, cpu_block_rows(n, d, arrays[0].dtype.itemsize)) if _on_cpu() else n
   b = max(1, min(int(block_rows), n))
   nb, rem = divmod(n, b)
   if nb == 1 and rem == 0:
@@ -70,6 +70,18 @@ def reduce_rows(fn: Callable, init, arrays: tuple, *, block_rows: int | None = N
 
   acc, _ = lax.scan(body, init, jnp.arange(nb + (rem > 0)))
   return acc
+
+
+def _even_blocks(n: int, target: int) -> int:
+  """A block size near ``target`` that divides ``n`` (no masked overlap, which cost 40% in the
+  Gram pass at 10k and 100k rows), searched down to ``target / 2``; ``n`` itself up to
+  ``1.5 · target`` rows; else ``target``."""
+  if n <= 1.5 * target:
+    return n
+  for b in range(target, target // 2, -1):
+    if n % b == 0:
+      return b
+  return target
 
 
 def _weights(mask, sb):

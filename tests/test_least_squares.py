@@ -280,3 +280,16 @@ def test_mixed_precision_falls_back_instead_of_returning_nan(rng):
                              dup @ np.linalg.lstsq(np.c_[dup, np.ones(2000)], ys, rcond=None)[0][:4]
                              + np.linalg.lstsq(np.c_[dup, np.ones(2000)], ys, rcond=None)[0][4],
                              rtol=1e-3, atol=1e-3)
+
+
+def test_refinement_never_makes_cholesky_worse_past_its_range(rng):
+  # cond 1e4 in float32 is past 1/√eps: refinement no longer contracts. It must stop rather than
+  # grow the error (it reached 1e6 relative error before the guard).
+  xs = _design_with_cond(rng, 4000, 16, 1e4)
+  ys = xs @ rng.normal(size=16)
+  ref = np.linalg.lstsq(xs, ys, rcond=None)[0]
+  x32, y32 = xs.astype(np.float32), ys.astype(np.float32)
+  chol, _ = lm.lstsq(x32, y32, method="cholesky", fit_intercept=False)
+  refined, _ = lm.lstsq(x32, y32, method="refine", fit_intercept=False)
+  assert np.all(np.isfinite(refined.w))
+  assert _rel(refined.w, ref) <= _rel(chol.w, ref)
