@@ -40,6 +40,12 @@ def _machine(device: str) -> dict:
           "python": platform.python_version(), "cpu_count": __import__("os").cpu_count(),
           "device": str(jax.devices()[0]), "jax": jax.__version__, "numpy": np.__version__,
           "dtype": "float32", "requested_device": device}
+  try:
+    info["commit"] = __import__("subprocess").run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+        timeout=10).stdout.strip() or None
+  except Exception:  # not a git checkout, or no git
+    info["commit"] = None
   info["gpu_name"] = getattr(jax.devices()[0], "device_kind", None) if device == "gpu" else None
   for mod in ("jaxlib", "optax", "sklearn", "scipy", "statsmodels", "torch"):
     try:

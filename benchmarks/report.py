@@ -161,7 +161,9 @@ def _section(result, title) -> list[str]:
   tf32 = fl.get("tf32_matmul_jax_GFLOPs")
   return [f"## {title}", "",
           f"Produced by `python -m benchmarks{' --device gpu' if m.get('requested_device') == 'gpu' else ''}` "
-          f"({result['profile']} profile) on {m['date']} in {result['total_seconds']:.0f} s.", "",
+          f"({result['profile']} profile) on {m['date']} in {result['total_seconds']:.0f} s"
+          + (f", code at commit `{m['commit'][:10]}`" if m.get("commit") else "") + "."
+          + (f" Note: {m['commit_note']}." if m.get("commit_note") else ""), "",
           f"- machine: {m['platform']}, {m['cpu_count']} cores, device `{m['device']}`"
           + (f" ({m['gpu_name']})" if m.get("gpu_name") else "") + f", dtype {m['dtype']}",
           f"- versions: jax {m['jax']}, numpy {m['numpy']}, scikit-learn {m['sklearn']}, "
