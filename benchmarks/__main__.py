@@ -103,7 +103,7 @@ def main(argv=None) -> int:
                                                                n=2_000 if args.tiny else 20_000)))
   tasks.append(("gd_step", lambda: suite.gd_step(*prof["gd"], fl, repeats=prof["repeats"])))
   tasks.append(("logistic", lambda: suite.logistic(*prof["logistic"], repeats=prof["repeats"])))
-  tasks.append(("logistic", lambda: suite.logistic(0, 0, repeats=max(prof["repeats"], 20), real=True)))
+  tasks.append(("logistic", lambda: suite.logistic(0, 0, repeats=max(prof["repeats"], 5), real=True)))
   tasks.append(("perceptron", lambda: suite.perceptron(*prof["perceptron"], repeats=prof["repeats"])))
   tasks.append(("mlp", lambda: suite.mlp_step(*prof["mlp"], repeats=prof["repeats"])))
   tasks.append(("sweeps", lambda: suite.sweeps(num=prof["sweep"], repeats=prof["repeats"])))

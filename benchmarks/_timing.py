@@ -42,14 +42,18 @@ def measure(fn: Callable[[], Any], *, repeats: int = 5, min_time: float = 0.0) -
           "median_s": med, "min_s": min(times), "max_s": max(times), "result": result}
 
 
-def measure_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int = 5) -> dict[str, dict]:
+def measure_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int = 5,
+                        calls_per_turn: int = 1) -> dict[str, dict]:
   """``measure`` for several implementations whose times will be compared, interleaved.
 
   Each function is called once (its first call timed as ``first_call_s``), then the functions
   take turns, ``repeats`` rounds of one call each. On a shared machine whose speed drifts over
   seconds (measured here: the same solve at 1.7 ms and 3.3 ms a few minutes apart), timing one
   implementation after the other lets the drift decide the ratio; taking turns exposes every
-  implementation to the same conditions.
+  implementation to the same conditions. For sub-millisecond calls, ``calls_per_turn`` > 1 times
+  several calls in a row per turn: a small JAX call right after another library's ran 3× slower
+  than in a row (breast-cancer Newton: 1.8 ms against 0.64 ms; the same after a pause), which
+  measures waking the thread pool rather than the solver.
 
   Returns:
     ``{name: measurement}``, each as ``measure`` returns it.
@@ -61,9 +65,10 @@ def measure_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int = 5) 
     out[name] = {"first_call_s": time.perf_counter() - t0, "times_s": [], "result": result}
   for _ in range(repeats):
     for name, fn in fns.items():
-      t0 = time.perf_counter()
-      _block(fn())
-      out[name]["times_s"].append(time.perf_counter() - t0)
+      for _ in range(calls_per_turn):
+        t0 = time.perf_counter()
+        _block(fn())
+        out[name]["times_s"].append(time.perf_counter() - t0)
   for m in out.values():
     times = m["times_s"]
     m["median_s"] = statistics.median(times)

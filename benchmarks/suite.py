@@ -316,7 +316,7 @@ def logistic(n: int, d: int, *, repeats: int, real: bool = False) -> list[Row]:
     fit = jax.jit(functools.partial(lambda x, y, method: lm.fit_logistic(x, y, method=method),
                                     method=method))
     fns[f"linmodels fit_logistic({method})"] = lambda fit=fit: fit(xj, yj)
-  ms = measure_interleaved(fns, repeats=repeats)
+  ms = measure_interleaved(fns, repeats=repeats, calls_per_turn=5 if real else 1)
   est = ms.pop("scikit-learn LogisticRegression(lbfgs)")
   sk_loss = float(lm.logistic_loss(lm.LinearParams(jnp.asarray(est["result"].coef_[0], jnp.float32),
                                                    jnp.float32(est["result"].intercept_[0])),
