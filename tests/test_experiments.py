@@ -12,6 +12,10 @@ from experiments.__main__ import EXPERIMENTS, main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
+# One worker runs this module: under `pytest -n 2` the module fixture below otherwise ran the
+# whole experiment suite once per worker (171 s and 101 s of set-up in one run).
+pytestmark = pytest.mark.xdist_group("experiments")
+
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
