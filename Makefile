@@ -27,7 +27,7 @@ $(STAMP_BENCH): pyproject.toml | $(VENV)/bin/python
 
 # Two workers: most of the suite's time is single-threaded XLA compilation.
 test: $(STAMP_TEST) $(STAMP_EXP)
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q -n 2 --dist loadscope
 
 experiments: $(STAMP_EXP)
 	$(PY) -m experiments

@@ -12,9 +12,10 @@ from experiments.__main__ import EXPERIMENTS, main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-# One worker runs this module: under `pytest -n 2` the module fixture below otherwise ran the
-# whole experiment suite once per worker (171 s and 101 s of set-up in one run).
-pytestmark = pytest.mark.xdist_group("experiments")
+# `make test` runs pytest with `--dist loadscope`, which keeps a module on one worker: with plain
+# `-n 2` the module fixture below ran the whole experiment suite once per worker (171 s and 101 s
+# of set-up in one run). (`--dist loadgroup` with an `xdist_group` mark did not group these
+# tests with pytest 9 / xdist 3.8.)
 
 
 @pytest.fixture(scope="module")
