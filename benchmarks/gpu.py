@@ -16,7 +16,7 @@ import numpy as np
 
 import linmodels as lm
 from benchmarks._timing import measure
-from benchmarks.suite import _per_step, _rel, _row, _torch
+from benchmarks.suite import _ls_reference, _per_step, _rel, _row, _torch
 
 Row = dict
 
@@ -27,6 +27,14 @@ def _torch_cuda():
     return None
   torch.backends.cuda.matmul.allow_tf32 = False
   return torch
+
+
+def _failed_row(problem, size, impl, error) -> Row:
+  """A row for an implementation that failed to compile or run: no timings, the error noted."""
+  return {"problem": problem, "size": size, "impl": impl, "median_s": None, "min_s": None,
+          "max_s": None, "compile_s": None, "first_call_s": None, "times_s": [], "rel_error": None,
+          "floor_s": None, "ratio_to_floor": None,
+          "note": f"failed: {type(error).__name__}: {str(error)[:200]}"}
 
 
 def _data(key, n, d):
@@ -53,8 +61,7 @@ def _reference(xs, ys):
     del x, g
     torch.cuda.empty_cache()
     return out
-  x64 = np.c_[np.asarray(xs, np.float64), np.ones(xs.shape[0])]
-  return np.linalg.solve(x64.T @ x64, x64.T @ np.asarray(ys, np.float64))
+  return _ls_reference(np.asarray(xs), np.asarray(ys))
 
 
 def least_squares(n: int, d: int, fl: dict, *, repeats: int, methods=("auto", "cholesky", "mixed"),
@@ -127,10 +134,7 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
     try:
       m = measure(lambda: fit(xs, ys), repeats=repeats)
     except Exception as e:  # a kernel that does not compile on this card is a result too
-      rows.append({"problem": "gd_step", "size": size, "impl": impl, "median_s": None,
-                   "min_s": None, "max_s": None, "compile_s": None, "first_call_s": None,
-                   "times_s": [], "rel_error": None, "floor_s": floor_s, "ratio_to_floor": None,
-                   "note": f"failed: {type(e).__name__}: {str(e)[:200]}"})
+      rows.append(_failed_row("gd_step", size, impl, e))
       continue
     got = np.r_[m["result"].w, m["result"].b]
     if ref is None:
@@ -167,22 +171,18 @@ def gram_variants(sizes, fl: dict, *, repeats: int) -> list[Row]:
   rows = []
   for n, d in sizes:
     xs = jax.random.normal(jax.random.key(d), (n, d), jnp.float32)
-    x64 = None
+    ref = None
     for name, prec in algos.items():
       f = jax.jit(lambda x, prec=prec: lax.dot_general(x, x, (((0,), (0,)), ((), ())), precision=prec))
       try:
         m = measure(lambda: f(xs), repeats=repeats)
-      except Exception as e:
-        rows.append({"problem": "gram_variants", "size": f"{n}x{d}", "impl": f"XᵀX {name}",
-                     "median_s": None, "min_s": None, "max_s": None, "compile_s": None,
-                     "first_call_s": None, "times_s": [], "rel_error": None, "floor_s": None,
-                     "ratio_to_floor": None, "note": f"failed: {type(e).__name__}: {str(e)[:120]}"})
+      except Exception as e:  # e.g. TF32 algorithms do not exist on CPU
+        rows.append(_failed_row("gram_variants", f"{n}x{d}", f"XᵀX {name}", e))
         continue
-      if x64 is None:
-        x64 = np.asarray(m["result"], np.float64)  # HIGHEST first: the reference for the rest
+      if ref is None:
+        ref = np.asarray(m["result"], np.float64)  # HIGHEST first: the reference for the rest
       rows.append(_row("gram_variants", f"{n}x{d}", f"XᵀX {name}", m,
-                       rel_error=_rel(m["result"], x64),
+                       rel_error=_rel(m["result"], ref),
                        note=f"{2 * n * d * d / m['median_s'] / 1e12:.1f} TFLOP/s; "
                        "rel. error against HIGHEST"))
-    del xs
   return rows

@@ -99,11 +99,16 @@ def _ls_data(n, d, seed=0, cond=None):
   return xs, ys
 
 
+def _ls_reference(xs, ys):
+  """``[w, b]`` in float64 by the normal equations: exact to ~1e-13 on these well-conditioned data."""
+  x64 = np.c_[xs.astype(np.float64), np.ones(xs.shape[0])]
+  return np.linalg.solve(x64.T @ x64, x64.T @ ys.astype(np.float64))
+
+
 def least_squares(n: int, d: int, fl: dict, *, repeats: int, methods=("auto", "cholesky"),
                   peers: bool = True) -> list[Row]:
   xs, ys = _ls_data(n, d)
-  x64 = np.c_[xs.astype(np.float64), np.ones(n)]
-  ref = np.linalg.solve(x64.T @ x64, x64.T @ ys.astype(np.float64))  # well conditioned: exact enough
+  ref = _ls_reference(xs, ys)
   size = f"{n}x{d}"
   floor_s = xs.nbytes / (fl["bandwidth_GBps"] * 1e9)  # one pass over X
   rows = []
@@ -203,7 +208,8 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
   ref = np.r_[ref_w, b]
 
   fns = {}
-  for impl, loss in [("linmodels fit_gd (jax.grad + optax.sgd, scan)", lm.mse_loss)] + _gd_losses():
+  for impl, loss in [("linmodels fit_gd (jax.grad + optax.sgd, scan)", lm.mse_loss),
+                     ("linmodels fit_gd(fused_mse_loss) (one pass a step)", lm.fused_mse_loss)]:
     fit = jax.jit(lambda x, y, loss=loss: lm.fit_gd(loss, p0, (x, y), lr, num_steps=steps).params)
     fns[impl] = lambda fit=fit: fit(xj, yj)
   # The Gram trick: one pass to form the statistics, then steps in d×d. Reported per step over
@@ -244,16 +250,10 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
   return rows
 
 
-def _gd_losses():
-  """The one-pass gradients benchmarked beside ``jax.grad`` of ``mse_loss``."""
-  return [("linmodels fit_gd(fused_mse_loss) (one pass a step)", lm.fused_mse_loss)]
-
-
 def least_squares_iterative(n: int, d: int, fl: dict, *, repeats: int) -> list[Row]:
   """Iterative least-squares solvers to the closed form's answer: the crossover rows."""
   xs, ys = _ls_data(n, d)
-  x64 = np.c_[xs.astype(np.float64), np.ones(n)]
-  ref = np.linalg.solve(x64.T @ x64, x64.T @ ys.astype(np.float64))
+  ref = _ls_reference(xs, ys)
   size = f"{n}x{d}"
   floor_s = xs.nbytes / (fl["bandwidth_GBps"] * 1e9)
   xj, yj = jnp.asarray(xs), jnp.asarray(ys)

@@ -278,9 +278,6 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
       chol = jnp.linalg.cholesky(gram_pen)
       return cg, scale, pen, gram_pen, rhs, chol
 
-    def _full_auto():
-      return _normal_path("auto")
-
     def _normal_path(meth):
       cg, scale, pen, gram_pen, rhs, chol = factor(HIGHEST)
       cond = _power_cond(gram_pen, chol)
@@ -331,7 +328,7 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
         return v, scale, cg.x_mean, cg.y_mean, jnp.int32(d), cond_lo, jnp.asarray(False)
 
       v, scale, x_mean, y_mean, rank, cond, stable = lax.cond(
-          ok, mixed_path, lambda _: _full_auto(), None)
+          ok, mixed_path, lambda _: _normal_path("auto"), None)
     else:
       v, scale, x_mean, y_mean, rank, cond, stable = _normal_path(method)
   w = v / scale[:, None]

@@ -146,8 +146,8 @@ def centred_gram(xs: Array, ys: Array, sample_weight: Array | None = None, *, ce
   k = ys.shape[1]
   dtype = xs.dtype
   if centre:
-    m = min(n, _SHIFT_ROWS)
-    shift = jnp.concatenate([jnp.mean(xs[:m], axis=0), jnp.mean(ys[:m], axis=0)])
+    head = min(n, _SHIFT_ROWS)
+    shift = jnp.concatenate([jnp.mean(xs[:head], axis=0), jnp.mean(ys[:head], axis=0)])
   else:
     shift = jnp.zeros((d + k,), dtype)
   arrays = (xs, ys) if sample_weight is None else (xs, ys, sample_weight)
@@ -167,8 +167,8 @@ def centred_gram(xs: Array, ys: Array, sample_weight: Array | None = None, *, ce
     s = s + (xb.shape[0] if wb is None else jnp.sum(wb))
     return g, u, s
 
-  m = d + k + pad
-  init = (jnp.zeros((m, m), dtype), jnp.zeros((m,), dtype), jnp.zeros((), dtype))
+  width = d + k + pad
+  init = (jnp.zeros((width, width), dtype), jnp.zeros((width,), dtype), jnp.zeros((), dtype))
   g, u, s = reduce_rows(fn, init, arrays, block_rows=block_rows)
   g, u = g[:d + k, :d + k], u[:d + k]
   if centre:
