@@ -15,7 +15,7 @@ import sys
 import time
 
 PROBLEMS = ("floors", "least_squares", "accuracy", "gd_step", "logistic", "perceptron", "mlp", "sweeps",
-            "sharded", "least_squares_mixed", "gram_variants")
+            "sharded", "least_squares_mixed", "gram_variants", "gram_paths")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -119,6 +119,7 @@ def main(argv=None) -> int:
                  *g["mixed"], fl, repeats=g["repeats"], problem="least_squares_mixed",
                  methods=("auto", "mixed", "refine", "cholesky"))),
              ("gd_step", lambda: gpu.gd_step(*g["gd"], fl, repeats=g["repeats"])),
+             ("gram_paths", lambda: gpu.gram_paths([g["ls"], g["mixed"]], fl, repeats=g["repeats"])),
              ("gram_variants", lambda: gpu.gram_variants(
                  [g["ls"], g["mixed"], (g["mixed"][0], g["mixed"][1] + 1)], fl, repeats=g["repeats"])),
              ("sweeps", lambda: suite.sweeps(num=g["sweep"], repeats=3))]

@@ -186,3 +186,44 @@ def gram_variants(sizes, fl: dict, *, repeats: int) -> list[Row]:
                        note=f"{2 * n * d * d / m['median_s'] / 1e12:.1f} TFLOP/s; "
                        "rel. error against HIGHEST"))
   return rows
+
+
+def gram_paths(sizes, fl: dict, *, repeats: int) -> list[Row]:
+  """The centred Gram matrix of the normal equations, ``centred_gram``'s device path against the
+  single product of the concatenated ``[X Y]`` it replaced, in full (HIGHEST) and reduced
+  (DEFAULT: TF32) precision, with the rows split into 1, 8 and 64 groups (split-K)."""
+  from jax import lax
+  from linmodels import row_passes as rp
+  rows = []
+  for n, d in sizes:
+    xs, ys = _data(jax.random.key(n + d), n, d)
+    ys2 = ys[:, None]
+    size = f"{n}x{d}"
+    floor_s = xs.size * 4 / (fl["bandwidth_GBps"] * 1e9)
+    shift = jnp.concatenate([xs[:1024].mean(0), ys2[:1024].mean(0)])
+    for pname, prec in (("HIGHEST", lax.Precision.HIGHEST), ("DEFAULT", lax.Precision.DEFAULT)):
+      variants = {f"[X Y] concatenated, one product ({pname}; before)":
+                  lambda x, y, prec=prec: rp._blocked_gram(x, y, None, shift, prec, None)[0]}
+      for c in sorted({1, 8, 64, rp.split_count(n)}):
+        if n % c == 0:
+          variants[f"device path, {c} row groups ({pname})"] = (
+              lambda x, y, c=c, prec=prec: rp._device_gram(x, y, shift, prec, splits=c)[0])
+      if n % 64 == 0:
+        variants[f"XᵀX alone, unshifted, 64 row groups ({pname})"] = (
+            lambda x, y, prec=prec: jnp.sum(lax.dot_general(
+                x.reshape(64, -1, x.shape[1]), x.reshape(64, -1, x.shape[1]),
+                (((1,), (1,)), ((0,), (0,))), precision=prec), axis=0))
+      ref = None
+      for impl, fn in variants.items():
+        f = jax.jit(fn)
+        try:
+          m = measure(lambda: f(xs, ys2), repeats=repeats)
+        except Exception as e:
+          rows.append(_failed_row("gram_paths", size, impl, e))
+          continue
+        got = np.asarray(m["result"], np.float64)[:d, :d]
+        if ref is None:
+          ref = got
+        rows.append(_row("gram_paths", size, impl, m, rel_error=_rel(got, ref), floor_s=floor_s,
+                         note="rel. error of the XᵀX block against the first row"))
+  return rows

@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from linmodels.row_passes import centred_gram, cpu_block_rows, reduce_rows, residual_sums
+from linmodels import row_passes
+from linmodels.row_passes import centred_gram, cpu_block_rows, reduce_rows, residual_sums, split_count
 
 
 def _data(rng, n=203, d=5, k=2, offset=0.0):
@@ -49,6 +50,57 @@ def test_shift_keeps_float32_accuracy_with_large_means(rng):
   x32 = xs.astype(np.float32)
   naive = x32.T @ x32 - len(xs) * np.outer(x32.mean(0), x32.mean(0))
   assert np.linalg.norm(naive - ref[:4, :4]) / np.linalg.norm(ref[:4, :4]) > 1e-3  # the trap
+
+
+@pytest.fixture
+def device_path(monkeypatch):
+  """Trace the GPU/TPU branch (``_device_gram``: no concatenated copy, split-K) on the CPU."""
+  monkeypatch.setattr(row_passes, "_on_cpu", lambda: False)
+
+
+@pytest.mark.parametrize("n", [203, 4096])
+@pytest.mark.parametrize("centre", [True, False])
+def test_device_gram_matches_numpy_float64(x64, rng, device_path, n, centre):
+  xs, ys = _data(rng, n=n)
+  xm, ym = (xs.mean(0), ys.mean(0)) if centre else (0.0, 0.0)
+  xc, yc = xs - xm, ys - ym
+  g = jax.jit(lambda x, y: centred_gram(x, y, centre=centre))(xs, ys)
+  np.testing.assert_allclose(g.gram, xc.T @ xc, rtol=1e-12, atol=1e-10)
+  np.testing.assert_allclose(g.rhs, xc.T @ yc, rtol=1e-12, atol=1e-10)
+  np.testing.assert_allclose(g.yy, yc.T @ yc, rtol=1e-12, atol=1e-10)
+  np.testing.assert_allclose(g.x_mean, xm + np.zeros(5), rtol=1e-12)
+  np.testing.assert_allclose(g.weight, n, rtol=1e-12)
+
+
+@pytest.mark.parametrize("splits", [1, 4, 7])
+def test_device_gram_split_k_keeps_float32_accuracy_with_large_means(rng, splits):
+  xs, ys = _data(rng, n=4200, d=4, k=1, offset=1e3)
+  ref = np.cov(np.c_[xs, ys].T, bias=True) * len(xs)
+  x32, y32 = jnp.asarray(xs, jnp.float32), jnp.asarray(ys, jnp.float32)
+  shift = jnp.concatenate([x32[:1024].mean(0), y32[:1024].mean(0)])
+  g, u, s = row_passes._device_gram(x32, y32, shift, row_passes.HIGHEST, splits=splits)
+  delta = u / s
+  got = np.asarray(g - s * jnp.outer(delta, delta), np.float64)
+  assert np.linalg.norm(got - ref) / np.linalg.norm(ref) < 1e-5
+
+
+def test_split_count_divides_the_rows():
+  assert split_count(10_000_000) == 64
+  assert split_count(1000) == 1
+  for n in (1_000_000, 999_983, 2 ** 20 * 3):
+    c = split_count(n)
+    assert n % c == 0 and 1 <= c <= 64
+
+
+def test_lstsq_on_the_device_path_matches_float64(rng, device_path):
+  import linmodels as lm
+  xs, ys = _data(rng, n=3000, d=6, k=1, offset=50.0)
+  x64 = np.c_[xs, np.ones(len(xs))]
+  ref = np.linalg.lstsq(x64, ys[:, 0], rcond=None)[0]
+  for method in ("auto", "mixed", "cholesky"):
+    p, _ = lm.lstsq(jnp.asarray(xs, jnp.float32), jnp.asarray(ys[:, 0], jnp.float32), method=method)
+    got = np.r_[p.w, p.b]
+    assert np.linalg.norm(got - ref) / np.linalg.norm(ref) < (1e-3 if method == "cholesky" else 2e-6)
 
 
 @pytest.mark.parametrize("block_rows", [None, 9, 203])
