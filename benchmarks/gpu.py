@@ -189,9 +189,9 @@ def gram_variants(sizes, fl: dict, *, repeats: int) -> list[Row]:
 
 
 def gram_paths(sizes, fl: dict, *, repeats: int) -> list[Row]:
-  """The centred Gram matrix of the normal equations, ``centred_gram``'s device path against the
+  """The centred Gram matrix of the normal equations: ``centred_gram``'s device path against the
   single product of the concatenated ``[X Y]`` it replaced, in full (HIGHEST) and reduced
-  (DEFAULT: TF32) precision, with the rows split into 1, 8 and 64 groups (split-K)."""
+  (DEFAULT: TF32) precision."""
   from jax import lax
   from linmodels import row_passes as rp
   rows = []
@@ -203,16 +203,9 @@ def gram_paths(sizes, fl: dict, *, repeats: int) -> list[Row]:
     shift = jnp.concatenate([xs[:1024].mean(0), ys2[:1024].mean(0)])
     for pname, prec in (("HIGHEST", lax.Precision.HIGHEST), ("DEFAULT", lax.Precision.DEFAULT)):
       variants = {f"[X Y] concatenated, one product ({pname}; before)":
-                  lambda x, y, prec=prec: rp._blocked_gram(x, y, None, shift, prec, None)[0]}
-      for c in sorted({1, 8, 64, rp.split_count(n)}):
-        if n % c == 0:
-          variants[f"device path, {c} row groups ({pname})"] = (
-              lambda x, y, c=c, prec=prec: rp._device_gram(x, y, shift, prec, splits=c)[0])
-      if n % 64 == 0:
-        variants[f"XᵀX alone, unshifted, 64 row groups ({pname})"] = (
-            lambda x, y, prec=prec: jnp.sum(lax.dot_general(
-                x.reshape(64, -1, x.shape[1]), x.reshape(64, -1, x.shape[1]),
-                (((1,), (1,)), ((0,), (0,))), precision=prec), axis=0))
+                  lambda x, y, prec=prec: rp._blocked_gram(x, y, None, shift, prec, None)[0],
+                  f"device path ({pname})":
+                  lambda x, y, prec=prec: rp._device_gram(x, y, shift, prec)[0]}
       ref = None
       for impl, fn in variants.items():
         f = jax.jit(fn)

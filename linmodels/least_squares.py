@@ -51,7 +51,7 @@ from jax import lax
 
 from linmodels import checks
 from linmodels.linear import HIGHEST, LinearParams
-from linmodels.row_passes import centred_gram, residual_sums
+from linmodels.row_passes import centred_gram, centring_amplification, residual_sums
 
 Array = jax.Array
 Method = Literal["auto", "cholesky", "solve", "qr", "svd", "inv", "refine", "mixed"]
@@ -110,9 +110,11 @@ def _power_cond(gram: Array, chol: Array) -> Array:
   def normalise(v):
     return v / jnp.maximum(jnp.linalg.norm(v), jnp.finfo(v.dtype).tiny)
 
+  # G⁻¹v as two products with L⁻¹ (one triangular solve for all): a GPU ran the 2 × 24
+  # triangular solves of cho_solve one small kernel at a time (milliseconds at d = 1024).
+  l_inv = jsl.solve_triangular(chol, jnp.eye(d, dtype=gram.dtype), lower=True)
   v_max = lax.fori_loop(0, _POWER_ITERS, lambda _, v: normalise(_mm(gram, v)), v0)
-  v_min = lax.fori_loop(0, _POWER_ITERS,
-                        lambda _, v: normalise(jsl.cho_solve((chol, True), v)), v0)
+  v_min = lax.fori_loop(0, _POWER_ITERS, lambda _, v: normalise(_tmm(l_inv, _mm(l_inv, v))), v0)
   lam_max = jnp.dot(v_max, _mm(gram, v_max), precision=HIGHEST)
   lam_min = jnp.dot(v_min, _mm(gram, v_min), precision=HIGHEST)
   cond = jnp.sqrt(lam_max / lam_min)
@@ -250,9 +252,10 @@ def _orthogonal(xs, ys2, sw, l2, rcond, method, fit_intercept):
 # Reduced-precision (TF32) operands carry 10 mantissa bits: a Gram matrix formed from them is
 # off by up to about 2⁻¹¹ relative, amplified by cond(X)² in the refinement's contraction rate.
 _TF32_EPS = 2.0 ** -11
-# Where "auto" takes the mixed path on GPU: the Gram matrix is compute-bound only for large d
-# (the issue's H200 measurement: 2.6× faster at 1M×1024, slower than plain float32 at 10M×128).
-_MIXED_MIN_FEATURES = 512
+# Where "auto" takes the mixed path on GPU. The issue's H200 measurement had it slower than plain
+# float32 at 10M×128; on an H100 with the device Gram path it was faster there too (18.5 against
+# 19.3 ms, both at 6e-8) and 2× faster at 1M×1024; below d = 128 it was not measured.
+_MIXED_MIN_FEATURES = 128
 
 
 @functools.partial(jax.jit, static_argnames=("method", "fit_intercept"))
@@ -335,12 +338,15 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
       # step; otherwise the full-precision "auto" below (never a NaN from a broken factor).
       lo = factor(lax.Precision.DEFAULT)
       cond_lo = _power_cond(lo[3], lo[5])
-      ok = jnp.isfinite(cond_lo) & (cond_lo * cond_lo * _TF32_EPS < 0.1)
+      # On GPU/TPU the reduced-precision Gram matrix is centred after the product: its error
+      # grows with each column's mean² / variance (row_passes.centring_amplification).
+      lo_rate = cond_lo * cond_lo * _TF32_EPS * centring_amplification(lo[0], lax.Precision.DEFAULT)
+      ok = jnp.isfinite(cond_lo) & (lo_rate < 0.1)
 
       def mixed_path(_):
         cg, scale, pen, _, rhs, chol = lo
         v, _ = _refine(lambda v: grad_fn(v, cg, scale, pen), chol, jsl.cho_solve((chol, True), rhs),
-                       _REFINE_ITERS, cond_lo * cond_lo * _TF32_EPS)
+                       _REFINE_ITERS, lo_rate)
         return v, scale, cg.x_mean, cg.y_mean, jnp.int32(d), cond_lo, jnp.asarray(False)
 
       v, scale, x_mean, y_mean, rank, cond, stable = lax.cond(
@@ -365,7 +371,7 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
   * ``"auto"`` (default): Cholesky of the equilibrated Gram matrix, refined until the update is
     below the working precision (at most 8 steps; one or two on well-conditioned data) when the
     estimated ``cond(X) < 0.5/√eps``; beyond, QR followed by an SVD of ``R``. On a GPU with
-    ``d >= 512`` it is ``"mixed"``.
+    ``d >= 128`` it is ``"mixed"``.
   * ``"refine"``: the same refinement, whatever the conditioning: near-QR accuracy at one pass
     over X a step.
   * ``"mixed"``: the Gram matrix and its Cholesky factor from reduced-precision products (a GPU's
