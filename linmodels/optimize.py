@@ -139,8 +139,17 @@ def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, ke
   loss0 = value_fn(params)
   limit = divergence_factor * jnp.maximum(jnp.abs(loss0), jnp.finfo(jnp.result_type(loss0)).eps)
 
+  # Line searches that keep the value and gradient of the point they accept (optax's zoom, the
+  # one of optax.lbfgs) spare the next step its own pass over the data: L-BFGS logistic
+  # regression at 100k×100 took 96 ms instead of 177 ms here. (Backtracking with store_grad
+  # gets its gradient by linearising the loss, which made Newton slower: 373 against 280 ms.)
+  reuse = batch_size is None and _stores_value_and_grad(optimizer.init(params))
+
   def active_step(c: _Carry, step_key):
-    if batch_size is None:
+    if reuse:
+      batch_value_fn = value_fn
+      loss_and_grads = lambda p: optax.value_and_grad_from_state(value_fn)(p, state=c.opt_state)
+    elif batch_size is None:
       batch_value_fn, loss_and_grads = value_fn, value_and_grad
     else:
       idx = jax.random.permutation(step_key, n)[:batch_size]
@@ -194,6 +203,14 @@ def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, ke
   converged = final.converged | (~final.diverged & (gnorm <= tol))
   return FitResult(params=final.params, losses=losses, converged=converged,
                    diverged=final.diverged, grad_norm=gnorm, num_steps=final.steps)
+
+
+def _stores_value_and_grad(opt_state) -> bool:
+  try:
+    return (optax.tree.get(opt_state, "value") is not None
+            and optax.tree.get(opt_state, "grad") is not None)
+  except (KeyError, ValueError):
+    return False
 
 
 def fit_gd(loss_fn: LossFn, params: PyTree, data: tuple, learning_rate: Array | float, *,

@@ -124,3 +124,22 @@ def test_non_finite_data_under_jit_is_reported_not_raised(rng):
   res = jax.jit(lambda xs, ys: lm.fit_gd(lm.mse_loss, _p0(4), (xs, ys), 0.1, num_steps=10))(xs, ys)
   assert bool(res.diverged) and int(res.num_steps) == 0
   np.testing.assert_array_equal(res.params.w, np.zeros(4))
+
+
+@pytest.mark.parametrize("early_exit", [False, True])
+def test_lbfgs_history_is_the_loss_at_each_iterate(x64, rng, early_exit):
+  # L-BFGS takes the value and gradient from its line search's state instead of a fresh pass:
+  # the recorded loss before step k must still be the loss at the iterate after k - 1 steps.
+  xs = rng.normal(size=(200, 4))
+  labels = (xs @ rng.normal(size=4) + rng.normal(size=200) > 0).astype(np.float64)
+  p0 = lm.init_linear(4, dtype=jnp.float64)
+
+  def fit(steps):
+    return lm.fit_optax(lm.logistic_loss, p0, (xs, labels), optax.lbfgs(), num_steps=steps,
+                        early_exit=early_exit)
+
+  runs = [fit(k) for k in range(1, 4)]
+  for k in range(2):
+    np.testing.assert_allclose(runs[k + 1].losses[k + 1], lm.logistic_loss(runs[k].params, xs, labels),
+                               rtol=1e-12)
+  np.testing.assert_allclose(runs[-1].losses[0], lm.logistic_loss(p0, xs, labels), rtol=1e-12)
