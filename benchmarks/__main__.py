@@ -26,7 +26,8 @@ def _profile(full: bool) -> dict:
             "conds": [1e1, 1e2, 1e3, 1e4], "gd": (1_000_000, 64), "logistic": (100_000, 100),
             "perceptron": (100_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 5,
             "sharded": (1_000_003, 64)}
-  return {"ls_sizes": [(1_000_000, 64)], "ls_scaling": [(10_000, 64), (100_000, 64)],
+  return {"ls_sizes": [(1_000_000, 64), (200_000, 256), (20_000, 1024)],
+          "ls_scaling": [(10_000, 64), (100_000, 64)],
           "conds": [1e1, 1e3, 1e4], "gd": (1_000_000, 64), "logistic": (100_000, 100),
           "perceptron": (20_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 3,
           "sharded": (200_003, 64)}
@@ -106,7 +107,7 @@ def main(argv=None) -> int:
   tasks.append(("logistic", lambda: suite.logistic(0, 0, repeats=max(prof["repeats"], 5), real=True)))
   tasks.append(("perceptron", lambda: suite.perceptron(*prof["perceptron"], repeats=prof["repeats"])))
   tasks.append(("mlp", lambda: suite.mlp_step(*prof["mlp"], repeats=prof["repeats"])))
-  tasks.append(("sweeps", lambda: suite.sweeps(num=prof["sweep"], repeats=prof["repeats"])))
+  tasks.append(("sweeps", lambda: suite.sweeps(num=prof["sweep"], repeats=prof["repeats"], fl=fl)))
   tasks.append(("sharded", lambda: suite.sharded(*prof["sharded"], repeats=prof["repeats"])))
   if args.device == "gpu":
     g = ({"ls": (2_000, 16), "mixed": (1_024, 64), "gd": (4_096, 64), "sweep": 8, "repeats": 2}
@@ -122,7 +123,7 @@ def main(argv=None) -> int:
              ("gram_paths", lambda: gpu.gram_paths([g["ls"], g["mixed"]], fl, repeats=g["repeats"])),
              ("gram_variants", lambda: gpu.gram_variants(
                  [g["ls"], g["mixed"], (g["mixed"][0], g["mixed"][1] + 1)], fl, repeats=g["repeats"])),
-             ("sweeps", lambda: suite.sweeps(num=g["sweep"], repeats=3))]
+             ("sweeps", lambda: suite.sweeps(num=g["sweep"], repeats=3, fl=fl))]
   else:
     n, d = prof["ls_sizes"][0]
     tasks.insert(2, ("least_squares", lambda: suite.least_squares_iterative(

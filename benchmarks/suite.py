@@ -388,36 +388,50 @@ def mlp_step(n: int, d: int, width: int, *, repeats: int, steps: int = 50) -> li
   return rows
 
 
-def sweeps(*, num: int, repeats: int) -> list[Row]:
-  """vmap over ``num`` configurations against a Python loop of the same jitted fit."""
-  xs, ys = _ls_data(10_000, 32)
+def sweeps(*, num: int, repeats: int, fl: dict | None = None) -> list[Row]:
+  """vmap over ``num`` configurations against a Python loop of the same jitted fit.
+
+  The vmapped gradient-descent sweep is two `[n, d] × [d, num]` products a step: its floor is
+  their flops at the measured matmul rate (``floor_s`` of its row), which bounds the ratio a
+  sweep can reach against a loop whose data sit in cache."""
+  n, d, steps = 10_000, 32, 100
+  xs, ys = _ls_data(n, d)
   xj, yj = jnp.asarray(xs), jnp.asarray(ys)
-  p0 = lm.init_linear(32)
+  p0 = lm.init_linear(d)
   lrs = jnp.geomspace(1e-3, 1.0, num)
-  one = jax.jit(lambda lr: lm.fit_gd(lm.mse_loss, p0, (xj, yj), lr, num_steps=100).losses[-1])
-  many = jax.jit(jax.vmap(lambda lr: lm.fit_gd(lm.mse_loss, p0, (xj, yj), lr, num_steps=100).losses[-1]))
-  m_v = measure(lambda: many(lrs), repeats=repeats)
+  size = f"{num} learning rates, {n}x{d}, {steps} steps"
+  # The data are arguments, not constants baked into the program (XLA may fold a constant's
+  # Gram matrix at compile time, which no user calling with their own data would get).
+
+  def gd_fit(lr, x, y):
+    return lm.fit_gd(lm.mse_loss, p0, (x, y), lr, num_steps=steps).losses[-1]
+
+  one, many = jax.jit(gd_fit), jax.jit(jax.vmap(gd_fit, in_axes=(0, None, None)))
+  m_v = measure(lambda: many(lrs, xj, yj), repeats=repeats)
   loop_n = min(num, 32)
-  m_l = measure(lambda: [one(lr) for lr in lrs[:loop_n]], repeats=max(1, repeats // 2))
+  m_l = measure(lambda: [one(lr, xj, yj) for lr in lrs[:loop_n]], repeats=max(1, repeats // 2))
   agree = _rel(np.asarray(m_v["result"])[:loop_n], np.asarray(m_l["result"]))
-  rows = [_row("sweep_gd_lr", f"{num} learning rates, 10000x32, 100 steps", "linmodels vmap", m_v,
-               per_config_s=m_v["median_s"] / num, rel_error=agree,
-               note="rel. error: vmap against the loop"),
-          _row("sweep_gd_lr", f"{num} learning rates, 10000x32, 100 steps",
-               "python loop of jitted fit_gd", m_l, per_config_s=m_l["median_s"] / loop_n)]
+  floor_s = 4 * n * d * steps * num / (fl["matmul_GFLOPs"] * 1e9) if fl else None
+  rows = [_row("sweep_gd_lr", size, "linmodels vmap", m_v,
+               per_config_s=m_v["median_s"] / num, rel_error=agree, floor_s=floor_s,
+               note="rel. error: vmap against the loop; × floor: against 2 products a step at "
+               "the measured matmul rate"),
+          _row("sweep_gd_lr", size, "python loop of jitted fit_gd", m_l,
+               per_config_s=m_l["median_s"] / loop_n)]
   # The same sweep on the Gram trick: the statistics are computed once inside each call (the
   # vmapped call shares them across configurations), then 100 steps in d×d per configuration.
-  def gram_fit(lr):
-    return lm.fit_gd(lm.gram_mse_loss, p0, (lm.mse_stats(xj, yj),), lr, num_steps=100).losses[-1]
-  one_g, many_g = jax.jit(gram_fit), jax.jit(jax.vmap(gram_fit))
-  m_v = measure(lambda: many_g(lrs), repeats=repeats)
-  m_l = measure(lambda: [one_g(lr) for lr in lrs[:loop_n]], repeats=max(1, repeats // 2))
+  def gram_fit(lr, x, y):
+    return lm.fit_gd(lm.gram_mse_loss, p0, (lm.mse_stats(x, y),), lr, num_steps=steps).losses[-1]
+
+  one_g, many_g = jax.jit(gram_fit), jax.jit(jax.vmap(gram_fit, in_axes=(0, None, None)))
+  m_v = measure(lambda: many_g(lrs, xj, yj), repeats=repeats)
+  m_l = measure(lambda: [one_g(lr, xj, yj) for lr in lrs[:loop_n]], repeats=max(1, repeats // 2))
   agree = _rel(np.asarray(m_v["result"])[:loop_n], np.asarray(m_l["result"]))
-  rows += [_row("sweep_gd_lr_gram", f"{num} learning rates, 10000x32, 100 steps",
-                "linmodels vmap (Gram trick)", m_v, per_config_s=m_v["median_s"] / num,
-                rel_error=agree, note="rel. error: vmap against the loop"),
-           _row("sweep_gd_lr_gram", f"{num} learning rates, 10000x32, 100 steps",
-                "python loop of jitted fit_gd (Gram trick)", m_l, per_config_s=m_l["median_s"] / loop_n)]
+  rows += [_row("sweep_gd_lr_gram", size, "linmodels vmap (Gram trick)", m_v,
+                per_config_s=m_v["median_s"] / num, rel_error=agree,
+                note="rel. error: vmap against the loop"),
+           _row("sweep_gd_lr_gram", size, "python loop of jitted fit_gd (Gram trick)", m_l,
+                per_config_s=m_l["median_s"] / loop_n)]
   l2s = jnp.geomspace(1e-3, 1e3, num)
   xr, yr = _ls_data(2_000, 64)
   m_p = measure(lambda: lm.ridge_path(xr, yr, l2s).w, repeats=repeats)

@@ -176,21 +176,44 @@ def _blocked_gram(xs, ys, sample_weight, shift, precision, block_rows):
   # to a multiple of 8 there (they are sliced off below); the copy is being written anyway.
   pad = 0 if _on_cpu() else -(d + k) % 8
 
+  width = d + k + pad
+  starts = _strip_starts(width) if _on_cpu() else [0]
+
   def fn(acc, mask, xb, yb, sb=None):
-    g, u, s = acc
+    strips, u, s = acc
     wb = _weights(mask, sb)
     parts = [xb, yb] + ([jnp.zeros((xb.shape[0], pad), dtype)] if pad else [])
     z = jnp.concatenate(parts, axis=1) - jnp.pad(shift, (0, pad))[None, :]
     zs = z if wb is None else z * wb[:, None]
-    g = g + lax.dot_general(zs, z, (((0,), (0,)), ((), ())), precision=precision)
+    ends = starts[1:] + [width]
+    strips = tuple(g + lax.dot_general(zs[:, a:e], z[:, a:], (((0,), (0,)), ((), ())),
+                                       precision=precision)
+                   for g, a, e in zip(strips, starts, ends))
     u = u + jnp.sum(zs, axis=0)
     s = s + (xb.shape[0] if wb is None else jnp.sum(wb))
-    return g, u, s
+    return strips, u, s
 
-  width = d + k + pad
-  init = (jnp.zeros((width, width), dtype), jnp.zeros((width,), dtype), jnp.zeros((), dtype))
-  g, u, s = reduce_rows(fn, init, arrays, block_rows=block_rows)
+  init = (tuple(jnp.zeros((e - a, width - a), dtype) for a, e in zip(starts, starts[1:] + [width])),
+          jnp.zeros((width,), dtype), jnp.zeros((), dtype))
+  strips, u, s = reduce_rows(fn, init, arrays, block_rows=block_rows)
+  if len(strips) == 1:
+    g = strips[0]
+  else:  # the upper block-rows, mirrored
+    upper = jnp.concatenate([jnp.pad(t, ((0, 0), (a, 0))) for t, a in zip(strips, starts)], axis=0)
+    i = jnp.arange(width)
+    g = jnp.where(i[:, None] <= i[None, :], upper, upper.T)
   return g[:d + k, :d + k], u[:d + k], s
+
+
+def _strip_starts(width: int) -> list[int]:
+  """Column starts of the block-rows of the upper triangle that the CPU Gram pass forms (a
+  symmetric rank-k update, as BLAS ``syrk`` does, from general products): up to 4 strips of at
+  least 128 columns. Measured on 2 cores at 20k×1025: 212 ms against 349 ms for the full product
+  (4 strips; 2 strips 246 ms); at 200k×257 (2 strips) 346 against 393 ms; at 1M×65 the full
+  product (one strip) was as fast."""
+  parts = max(1, min(4, width // 128))
+  size = -(-width // parts)
+  return list(range(0, width, size))
 
 
 def _device_gram(xs, ys, shift, precision):

@@ -31,6 +31,20 @@ def test_centred_gram_matches_numpy_float64(x64, rng, block_rows, weighted):
   np.testing.assert_allclose(g.weight, sw.sum(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("d", [300, 520])
+def test_wide_gram_from_upper_strips_matches_numpy_float64(x64, rng, d):
+  # Wide designs form the Gram matrix as 2 or 4 block-rows of its upper triangle (_strip_starts)
+  # and mirror them.
+  xs, ys = _data(rng, n=90, d=d)
+  sw = rng.uniform(0.1, 2.0, size=len(xs))
+  xm, ym = sw @ xs / sw.sum(), sw @ ys / sw.sum()
+  xc, yc = xs - xm, ys - ym
+  g = centred_gram(xs, ys, sw, block_rows=40)
+  np.testing.assert_allclose(g.gram, (xc * sw[:, None]).T @ xc, rtol=1e-11, atol=1e-10)
+  np.testing.assert_allclose(g.rhs, (xc * sw[:, None]).T @ yc, rtol=1e-11, atol=1e-10)
+  np.testing.assert_allclose(g.yy, (yc * sw[:, None]).T @ yc, rtol=1e-11, atol=1e-10)
+
+
 def test_uncentred_gram(x64, rng):
   xs, ys = _data(rng)
   g = centred_gram(xs, ys, centre=False, block_rows=50)
