@@ -144,7 +144,11 @@ def least_squares(n: int, d: int, fl: dict, *, repeats: int, methods=("auto", "c
       r = LinearRegression().fit(xs, ys)
       return np.r_[r.coef_, r.intercept_]
     fns["scikit-learn LinearRegression"] = skl
-  ms = measure_interleaved(fns, repeats=repeats)
+  # A few-millisecond call after another library's pays for waking the thread pool (see
+  # measure_interleaved): small problems take 5 calls a turn.
+  small = n * d <= 1_000_000
+  ms = measure_interleaved(fns, repeats=max(repeats, 5) if small else repeats,
+                           calls_per_turn=5 if small else 1)
   for impl, m in ms.items():
     res = m["result"]
     if impl.startswith("linmodels"):
