@@ -29,7 +29,7 @@ def _profile(full: bool) -> dict:
   return {"ls_sizes": [(1_000_000, 64), (200_000, 256), (20_000, 1024)],
           "ls_scaling": [(10_000, 64), (100_000, 64)],
           "conds": [1e1, 1e3, 1e4], "gd": (1_000_000, 64), "logistic": (100_000, 100),
-          "perceptron": (20_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 3,
+          "perceptron": (20_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 5,
           "sharded": (200_003, 64)}
 
 
