@@ -205,7 +205,8 @@ def gram_paths(sizes, fl: dict, *, repeats: int) -> list[Row]:
       variants = {f"[X Y] concatenated, one product ({pname}; before)":
                   lambda x, y, prec=prec: rp._blocked_gram(x, y, None, shift, prec, None)[0],
                   f"device path ({pname})":
-                  lambda x, y, prec=prec: rp._device_gram(x, y, shift, prec)[0]}
+                  lambda x, y, prec=prec, after=pname == "DEFAULT": rp._device_gram(
+                      x, y, shift, prec, centre_after=after)[0]}
       ref = None
       for impl, fn in variants.items():
         f = jax.jit(fn)

@@ -189,7 +189,6 @@ def _refine(grad_fn, chol: Array, v0: Array, max_iters: Array | int,
   path two instead of three. Returns ``(v, steps)``.
   """
   eps = jnp.finfo(v0.dtype).eps
-
   floor_rate = jnp.asarray(floor_rate, v0.dtype)
 
   def cond_fn(state):
@@ -204,10 +203,11 @@ def _refine(grad_fn, chol: Array, v0: Array, max_iters: Array | int,
     # past 1/√eps, or rounding noise reached): keep the iterate we have and stop.
     grew = ~(size < last)
     v = jnp.where(grew, v, v + dv)
-    tol = 4 * eps * jnp.linalg.norm(v)
+    v_norm = jnp.linalg.norm(v)
     rate = jnp.where(i == 0, jnp.minimum(1.0, 4 * jnp.maximum(
-        size / jnp.maximum(jnp.linalg.norm(v), jnp.finfo(v.dtype).tiny), floor_rate)), rate)
-    return v, i + 1, size, rate, grew | (size <= tol) | (rate * size <= tol)
+        size / jnp.maximum(v_norm, jnp.finfo(v.dtype).tiny), floor_rate)), rate)
+    # rate ≤ 1: this also stops once the update itself is below the tolerance.
+    return v, i + 1, size, rate, grew | (rate * size <= 4 * eps * v_norm)
 
   one = jnp.ones((), v0.dtype)
   v, steps, _, _, _ = lax.while_loop(
@@ -340,7 +340,8 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
       cond_lo = _power_cond(lo[3], lo[5])
       # On GPU/TPU the reduced-precision Gram matrix is centred after the product: its error
       # grows with each column's mean² / variance (row_passes.centring_amplification).
-      lo_rate = cond_lo * cond_lo * _TF32_EPS * centring_amplification(lo[0], lax.Precision.DEFAULT)
+      lo_rate = (cond_lo * cond_lo * _TF32_EPS
+                 * centring_amplification(lo[0], lax.Precision.DEFAULT, sw))
       ok = jnp.isfinite(cond_lo) & (lo_rate < 0.1)
 
       def mixed_path(_):

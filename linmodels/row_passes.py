@@ -155,8 +155,9 @@ def centred_gram(xs: Array, ys: Array, sample_weight: Array | None = None, *, ce
     shift = jnp.concatenate([jnp.mean(xs[:head], axis=0), jnp.mean(ys[:head], axis=0)])
   else:
     shift = jnp.zeros((d + k,), dtype)
-  if not _on_cpu() and sample_weight is None and block_rows is None:
-    g, u, s = _device_gram(xs, ys, shift, precision)
+  if _device_path(sample_weight, block_rows):
+    g, u, s = _device_gram(xs, ys, shift, precision,
+                           centre_after=_centres_after_product(precision, sample_weight, block_rows))
   else:
     g, u, s = _blocked_gram(xs, ys, sample_weight, shift, precision, block_rows)
   if centre:
@@ -181,6 +182,7 @@ def _blocked_gram(xs, ys, sample_weight, shift, precision, block_rows):
 
   width = d + k + pad
   starts = _strip_starts(width) if _on_cpu() else [0]
+  ends = starts[1:] + [width]
 
   def fn(acc, mask, xb, yb, sb=None):
     strips, u, s = acc
@@ -188,7 +190,6 @@ def _blocked_gram(xs, ys, sample_weight, shift, precision, block_rows):
     parts = [xb, yb] + ([jnp.zeros((xb.shape[0], pad), dtype)] if pad else [])
     z = jnp.concatenate(parts, axis=1) - jnp.pad(shift, (0, pad))[None, :]
     zs = z if wb is None else z * wb[:, None]
-    ends = starts[1:] + [width]
     strips = tuple(g + lax.dot_general(zs[:, a:e], z[:, a:], (((0,), (0,)), ((), ())),
                                        precision=precision)
                    for g, a, e in zip(strips, starts, ends))
@@ -196,7 +197,7 @@ def _blocked_gram(xs, ys, sample_weight, shift, precision, block_rows):
     s = s + (xb.shape[0] if wb is None else jnp.sum(wb))
     return strips, u, s
 
-  init = (tuple(jnp.zeros((e - a, width - a), dtype) for a, e in zip(starts, starts[1:] + [width])),
+  init = (tuple(jnp.zeros((e - a, width - a), dtype) for a, e in zip(starts, ends)),
           jnp.zeros((width,), dtype), jnp.zeros((), dtype))
   strips, u, s = reduce_rows(fn, init, arrays, block_rows=block_rows)
   if len(strips) == 1:
@@ -219,7 +220,17 @@ def _strip_starts(width: int) -> list[int]:
   return list(range(0, width, size))
 
 
-def _device_gram(xs, ys, shift, precision):
+def _device_path(sample_weight, block_rows) -> bool:
+  """Whether ``centred_gram`` takes ``_device_gram`` (GPU/TPU, unweighted, default blocks)."""
+  return not _on_cpu() and sample_weight is None and block_rows is None
+
+
+def _centres_after_product(precision, sample_weight=None, block_rows=None) -> bool:
+  """Whether ``centred_gram`` forms a product of ``X`` itself and centres it afterwards."""
+  return _device_path(sample_weight, block_rows) and precision != HIGHEST
+
+
+def _device_gram(xs, ys, shift, precision, *, centre_after: bool):
   """``(ZᵀZ, Σ zᵢ, n)`` of ``Z = [X Y] - shift`` for GPU and TPU, without writing ``[X Y]``.
 
   ``XᵀX`` is the one large product; the `[d, 1 + k]` cross-products of ``X - c`` with
@@ -241,7 +252,7 @@ def _device_gram(xs, ys, shift, precision):
   ones_y = jnp.concatenate([jnp.ones((n, 1), dtype), zy], axis=1)
   cross = lax.dot_general(zx, ones_y, (((0,), (0,)), ((), ())), precision=HIGHEST)  # [d, 1 + k]
   ux = cross[:, 0]
-  if precision == HIGHEST:
+  if not centre_after:
     gxx = lax.dot_general(zx, zx, (((0,), (0,)), ((), ())), precision=precision)
   else:
     raw = lax.dot_general(xs, xs, (((0,), (0,)), ((), ())), precision=precision)
@@ -253,12 +264,12 @@ def _device_gram(xs, ys, shift, precision):
   return g, u, jnp.asarray(n, dtype)
 
 
-def centring_amplification(cg: CentredGram, precision) -> Array:
+def centring_amplification(cg: CentredGram, precision, sample_weight: Array | None = None) -> Array:
   """``max_j (1 + n x̄_j² / (XcᵀXc)_jj)``: how much the error of a reduced-precision ``XᵀX``
-  grows, relative to the centred Gram matrix, when ``centred_gram`` centres it after the product
-  (GPU/TPU, ``precision`` below HIGHEST); 1 where the product was of shifted data (CPU, full
-  precision)."""
-  if _on_cpu() or precision == HIGHEST:
+  grows, relative to the centred Gram matrix, when ``centred_gram`` (called with the same
+  ``precision`` and ``sample_weight``) centres it after the product (GPU/TPU, unweighted,
+  ``precision`` below HIGHEST); 1 where the product was of shifted data."""
+  if not _centres_after_product(precision, sample_weight):
     return jnp.ones((), cg.gram.dtype)
   var = jnp.maximum(jnp.diag(cg.gram), jnp.finfo(cg.gram.dtype).tiny)
   return 1.0 + jnp.max(cg.weight * cg.x_mean * cg.x_mean / var)

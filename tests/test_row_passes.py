@@ -97,7 +97,7 @@ def test_device_gram_keeps_float32_accuracy_with_large_means(rng, precision):
   x32, y32 = jnp.asarray(xs, jnp.float32), jnp.asarray(ys, jnp.float32)
   shift = jnp.concatenate([x32[:1024].mean(0), y32[:1024].mean(0)])
   prec = lax.Precision.HIGHEST if precision == "highest" else lax.Precision.DEFAULT
-  g, u, s = row_passes._device_gram(x32, y32, shift, prec)
+  g, u, s = row_passes._device_gram(x32, y32, shift, prec, centre_after=precision == "default")
   delta = u / s
   got = np.asarray(g - s * jnp.outer(delta, delta), np.float64)
   err = np.linalg.norm(got[:4, :4] - ref[:4, :4]) / np.linalg.norm(ref[:4, :4])
@@ -118,6 +118,8 @@ def test_centring_amplification(rng, device_path):
   np.testing.assert_allclose(row_passes.centring_amplification(cg, lax.Precision.DEFAULT), expected,
                              rtol=1e-4)
   assert row_passes.centring_amplification(cg, lax.Precision.HIGHEST) == 1
+  # Weighted data take the blocked, shifted pass on every platform.
+  assert row_passes.centring_amplification(cg, lax.Precision.DEFAULT, jnp.ones(len(xs))) == 1
 
 
 def test_lstsq_on_the_device_path_matches_float64(rng, device_path):
