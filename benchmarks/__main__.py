@@ -15,7 +15,7 @@ import sys
 import time
 
 PROBLEMS = ("floors", "least_squares", "accuracy", "gd_step", "logistic", "perceptron", "mlp", "sweeps",
-            "sharded", "least_squares_mixed", "gram_variants", "gram_paths")
+            "sharded", "least_squares_mixed", "gram_variants", "gram_paths", "residual_passes")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -121,6 +121,8 @@ def main(argv=None) -> int:
                  methods=("auto", "mixed", "refine", "cholesky"))),
              ("gd_step", lambda: gpu.gd_step(*g["gd"], fl, repeats=g["repeats"])),
              ("gram_paths", lambda: gpu.gram_paths([g["ls"], g["mixed"]], fl, repeats=g["repeats"])),
+             ("residual_passes", lambda: gpu.residual_passes(
+                 [g["gd"], g["ls"]], fl, repeats=g["repeats"], tuning=not args.tiny)),
              ("gram_variants", lambda: gpu.gram_variants(
                  [g["ls"], g["mixed"], (g["mixed"][0], g["mixed"][1] + 1)], fl, repeats=g["repeats"])),
              ("sweeps", lambda: suite.sweeps(num=g["sweep"], repeats=3, fl=fl))]

@@ -193,6 +193,7 @@ def gram_paths(sizes, fl: dict, *, repeats: int) -> list[Row]:
   single product of the concatenated ``[X Y]`` it replaced, in full (HIGHEST) and reduced
   (DEFAULT: TF32) precision."""
   from jax import lax
+
   from linmodels import row_passes as rp
   rows = []
   for n, d in sizes:
@@ -220,4 +221,54 @@ def gram_paths(sizes, fl: dict, *, repeats: int) -> list[Row]:
           ref = got
         rows.append(_row("gram_paths", size, impl, m, rel_error=_rel(got, ref), floor_s=floor_s,
                          note="rel. error of the XᵀX block against the first row"))
+  return rows
+
+
+def residual_passes(sizes, fl: dict, *, repeats: int, steps: int = 20, tuning: bool = True) -> list[Row]:
+  """One residual pass ``Σ (x - c) r`` (a refinement step of ``lstsq``, a gradient of
+  ``fused_mse_loss``): XLA's fused reductions (two reads of ``X``) against the Pallas kernels
+  (one read), with and without writing ``r``, over the kernel's rows per program and Triton's
+  warps per program (``tuning``). Each call runs ``steps`` dependent passes in one
+  ``fori_loop``, so that dispatch does not count; times are per pass."""
+  from jax import lax
+
+  from linmodels import pallas_gradient as pg
+  from linmodels import row_passes as rp
+  rows = []
+  for n, d in sizes:
+    xs, ys = _data(jax.random.key(n + 3 * d), n, d)
+    size = f"{n}x{d}"
+    floor_s = xs.size * 4 / (fl["bandwidth_GBps"] * 1e9)
+    c = xs[:1024].mean(0)
+    w0 = jnp.full((d,), 1.0 / d, jnp.float32)
+
+    def xla(x, y, c, w):
+      return -rp.residual_sums(x, y[:, None], w[:, None], jnp.zeros(1), c, kernel="xla").xtr[:, 0]
+
+    variants = {"XLA residual_sums (kernel='xla': two reads)": xla,
+                "Pallas residual_gradient (writes r)":
+                lambda x, y, c, w: pg.residual_gradient(x, y, w, c)[0],
+                "Pallas gradient_sums (default)": lambda x, y, c, w: pg.gradient_sums(x, y, w, c)[0]}
+    if tuning and pg.supported(d):
+      for b in (64, 128, 256):
+        for nw in (2, 4, 8):
+          if b <= n:
+            variants[f"Pallas gradient_sums (block_rows={b}, num_warps={nw})"] = (
+                lambda x, y, c, w, b=b, nw=nw: pg.gradient_sums(x, y, w, c, block_rows=b,
+                                                                num_warps=nw)[0])
+    ref = None
+    for impl, fn in variants.items():
+      # The data are arguments, not closure constants that XLA could fold into the program.
+      loop = jax.jit(lambda x, y, c, w, fn=fn: lax.fori_loop(
+          0, steps, lambda _, v: v - 1e-12 * fn(x, y, c, v), w))
+      try:
+        got = np.asarray(jax.jit(fn)(xs, ys, c, w0), np.float64)
+        m = measure(lambda: loop(xs, ys, c, w0), repeats=repeats)
+      except Exception as e:  # a kernel that does not compile on this card is a result too
+        rows.append(_failed_row("residual_passes", size, impl, e))
+        continue
+      if ref is None:
+        ref = got
+      rows.append(_row("residual_passes", size, impl, _per_step(m, steps), rel_error=_rel(got, ref),
+                       floor_s=floor_s, note="per pass; rel. error of Σ(x - c)r against the XLA row"))
   return rows

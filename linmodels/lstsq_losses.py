@@ -41,11 +41,11 @@ def _forward(params, xs, ys, kernel, block_rows):
   if kernel == "auto":
     kernel = "pallas" if jax.default_backend() == "gpu" else "xla"
   if kernel == "pallas" and ys.ndim == 1 and pallas_gradient.supported(xs.shape[1]):
-    xtr, r = pallas_gradient.residual_gradient(xs, ys - params.b, params.w, block_rows=block_rows)
-    loss = 0.5 * jnp.sum(r * r) / n
-    return loss, LinearParams(w=xtr / n, b=jnp.sum(r) / n)
+    xtr, r_sum, rr = pallas_gradient.gradient_sums(xs, ys - params.b, params.w,
+                                                   block_rows=block_rows)
+    return 0.5 * rr / n, LinearParams(w=xtr / n, b=r_sum / n)
   w2, b2, y2 = _two_d(params, ys)
-  rs = residual_sums(xs, y2, w2, b2, block_rows=block_rows)   # r = y - b - Xw
+  rs = residual_sums(xs, y2, w2, b2, block_rows=block_rows, kernel="xla")   # r = y - b - Xw
   loss = 0.5 * jnp.sum(rs.rr) / n
   gw, gb = -rs.xtr / n, -rs.r_sum / n
   if ys.ndim == 1:

@@ -3,8 +3,9 @@
 XLA computes ``Xᵀ(Xw - y)`` as two products, each a pass over ``X`` from device memory. This
 kernel gives every block of rows to one program, which loads its block once, forms the block's
 residual ``r = Xw - y`` and its share of ``Xᵀr``; the per-block shares (``[num_blocks, d]``, small)
-are summed afterwards. The residual itself is written back too (``n`` numbers, ``1/d`` of the
-bytes of ``X``), so that the loss comes from it without another pass.
+are summed afterwards. ``residual_gradient`` writes the residual back too (``n`` numbers, ``1/d``
+of the bytes of ``X``); ``gradient_sums``, for callers that need only the loss, returns each
+block's ``Σ r`` and ``Σ r²`` instead (``fused_mse_loss`` and ``lstsq``'s refinement on GPU).
 
 On GPU the kernel compiles through Triton, which wants power-of-two block shapes: it runs when
 ``d`` is a power of two (up to 1024) and covers the ``n // block_rows`` full blocks; the remaining
@@ -25,11 +26,27 @@ from linmodels.linear import HIGHEST
 Array = jax.Array
 
 
-def _kernel(x_ref, y_ref, w_ref, r_ref, g_ref):
-  x = x_ref[...]                                   # [block_rows, d]
-  r = jnp.sum(x * w_ref[...][None, :], axis=1) - y_ref[...]
-  r_ref[...] = r
-  g_ref[...] = jnp.sum(x * r[:, None], axis=0)[None, :]
+def _make_kernel(shifted: bool, sums: bool):
+  """The per-block program: ``r = (x - c)ᵀw - y`` for its rows and its share of ``Σ (x - c) r``;
+  with ``sums``, the block's ``Σ r`` and ``Σ r²`` instead of ``r`` itself (no `[n]` write)."""
+
+  def kernel(x_ref, y_ref, w_ref, *refs):
+    if shifted:
+      c_ref, *refs = refs
+      x = x_ref[...] - c_ref[...][None, :]         # the shift costs registers, not a pass
+    else:
+      x = x_ref[...]                               # [block_rows, d]
+    out_ref, g_ref = refs
+    r = jnp.sum(x * w_ref[...][None, :], axis=1) - y_ref[...]
+    if sums:
+      # [Σ r, Σ r²] as one (1, 2) block, built from iota and select (no concatenate in Triton).
+      first = jnp.arange(2)[None, :] == 0
+      out_ref[...] = jnp.where(first, jnp.sum(r), jnp.sum(r * r))
+    else:
+      out_ref[...] = r
+    g_ref[...] = jnp.sum(x * r[:, None], axis=0)[None, :]
+
+  return kernel
 
 
 def supported(d: int) -> bool:
@@ -45,20 +62,75 @@ def default_block_rows(d: int) -> int:
   return max(16, 8192 // d)
 
 
-@functools.partial(jax.jit, static_argnames=("block_rows", "interpret"))
-def residual_gradient(xs: Array, ys: Array, w: Array, *, block_rows: int | None = None,
-                      interpret: bool | None = None) -> tuple[Array, Array]:
-  """``(Xᵀr, r)`` with ``r = Xw - y``, reading ``X`` once.
+def _call(xs, ys, w, shift, *, sums, block_rows, interpret, num_warps):
+  """Checks, then the kernel over the full blocks and XLA over the remaining rows. Returns
+  ``(xtr, r)`` or, with ``sums``, ``(xtr, Σ r, Σ r²)``."""
+  n, d = xs.shape
+  if not supported(d):
+    raise ValueError(f"the Pallas kernel needs d a power of two in 16..1024, got xs.shape={xs.shape}")
+  if ys.shape != (n,) or w.shape != (d,) or (shift is not None and shift.shape != (d,)):
+    raise ValueError(f"shapes must be xs [n, d], ys [n], w [d], shift [d]; got {xs.shape}, "
+                     f"{ys.shape}, {w.shape}, {None if shift is None else shift.shape}")
+  if interpret is None:
+    interpret = jax.default_backend() == "cpu"
+  b = block_rows or default_block_rows(d)
+  if b & (b - 1):
+    raise ValueError(f"block_rows must be a power of two, got {b}")
+  nb = n // b
+  dtype = xs.dtype
+  xtr = jnp.zeros((d,), dtype)
+  head = jnp.zeros((0, 2) if sums else (0,), dtype)
+  vector = pl.BlockSpec((d,), lambda i: (0,))
+  extra = {}
+  if num_warps is not None and not interpret:
+    from jax.experimental.pallas import triton as pl_triton
+    extra["compiler_params"] = pl_triton.CompilerParams(num_warps=num_warps)
+  if nb:
+    head, parts = pl.pallas_call(
+        _make_kernel(shift is not None, sums),
+        grid=(nb,),
+        in_specs=[pl.BlockSpec((b, d), lambda i: (i, 0)), pl.BlockSpec((b,), lambda i: (i,)),
+                  vector] + ([] if shift is None else [vector]),
+        out_specs=[pl.BlockSpec((1, 2), lambda i: (i, 0)) if sums else pl.BlockSpec((b,), lambda i: (i,)),
+                   pl.BlockSpec((1, d), lambda i: (i, 0))],
+        out_shape=[jax.ShapeDtypeStruct((nb, 2) if sums else (nb * b,), dtype),
+                   jax.ShapeDtypeStruct((nb, d), dtype)],
+        interpret=interpret,
+        **extra,
+    )(*((xs, ys, w) if shift is None else (xs, ys, w, shift)))
+    xtr = jnp.sum(parts, axis=0)
+  r_tail = jnp.zeros((0,), dtype)
+  if n % b:
+    x_tail = xs[nb * b:] if shift is None else xs[nb * b:] - shift[None, :]
+    r_tail = jnp.matmul(x_tail, w, precision=HIGHEST) - ys[nb * b:]
+    xtr = xtr + jnp.matmul(r_tail, x_tail, precision=HIGHEST)
+  if sums:
+    totals = jnp.sum(head, axis=0)
+    return xtr, totals[0] + jnp.sum(r_tail), totals[1] + jnp.sum(r_tail * r_tail)
+  return xtr, jnp.concatenate([head, r_tail])
+
+
+_STATIC = ("block_rows", "interpret", "num_warps")
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
+def residual_gradient(xs: Array, ys: Array, w: Array, shift: Array | None = None, *,
+                      block_rows: int | None = None, interpret: bool | None = None,
+                      num_warps: int | None = None) -> tuple[Array, Array]:
+  """``(Zᵀr, r)`` with ``Z = X - c`` and ``r = Zw - y``, reading ``X`` once.
 
   Args:
     xs: `[n, d]` float32 inputs, ``d`` a power of two from 16 to 1024 (``supported``).
     ys: `[n]` targets (subtract a bias beforehand: ``ys - b``).
     w: `[d]` weights.
+    shift: optional `[d]` ``c`` subtracted from every row inside the kernel (default 0); the
+      centred least-squares problem of ``lstsq`` without a centred copy of ``X``.
     block_rows: rows per program, a power of two (default ``default_block_rows(d)``).
     interpret: run in Pallas's interpret mode (default: on CPU).
+    num_warps: Triton warps per program on GPU (default: Triton's choice).
 
   Returns:
-    ``(xtr, r)``: `[d]` ``Xᵀ(Xw - y)`` and `[n]` the residuals.
+    ``(xtr, r)``: `[d]` ``Zᵀ(Zw - y)`` and `[n]` the residuals.
 
   >>> import jax.numpy as jnp
   >>> xs = jnp.ones((64, 16)); ys = jnp.zeros(64)
@@ -66,34 +138,27 @@ def residual_gradient(xs: Array, ys: Array, w: Array, *, block_rows: int | None 
   >>> float(xtr[0]), float(r[0])
   (1024.0, 16.0)
   """
-  n, d = xs.shape
-  if not supported(d):
-    raise ValueError(f"the Pallas kernel needs d a power of two in 16..1024, got xs.shape={xs.shape}")
-  if ys.shape != (n,) or w.shape != (d,):
-    raise ValueError(f"shapes must be xs [n, d], ys [n], w [d]; got {xs.shape}, {ys.shape}, {w.shape}")
-  if interpret is None:
-    interpret = jax.default_backend() == "cpu"
-  b = block_rows or default_block_rows(d)
-  if b & (b - 1):
-    raise ValueError(f"block_rows must be a power of two, got {b}")
-  nb = n // b
-  xtr = jnp.zeros((d,), xs.dtype)
-  r_head = jnp.zeros((0,), xs.dtype)
-  if nb:
-    r_head, parts = pl.pallas_call(
-        _kernel,
-        grid=(nb,),
-        in_specs=[pl.BlockSpec((b, d), lambda i: (i, 0)), pl.BlockSpec((b,), lambda i: (i,)),
-                  pl.BlockSpec((d,), lambda i: (0,))],
-        out_specs=[pl.BlockSpec((b,), lambda i: (i,)), pl.BlockSpec((1, d), lambda i: (i, 0))],
-        out_shape=[jax.ShapeDtypeStruct((nb * b,), xs.dtype),
-                   jax.ShapeDtypeStruct((nb, d), xs.dtype)],
-        interpret=interpret,
-    )(xs, ys, w)
-    xtr = jnp.sum(parts, axis=0)
-  if n % b:
-    x_tail = xs[nb * b:]
-    r_tail = jnp.matmul(x_tail, w, precision=HIGHEST) - ys[nb * b:]
-    xtr = xtr + jnp.matmul(r_tail, x_tail, precision=HIGHEST)
-    return xtr, jnp.concatenate([r_head, r_tail])
-  return xtr, r_head
+  return _call(xs, ys, w, shift, sums=False, block_rows=block_rows, interpret=interpret,
+               num_warps=num_warps)
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
+def gradient_sums(xs: Array, ys: Array, w: Array, shift: Array | None = None, *,
+                  block_rows: int | None = None, interpret: bool | None = None,
+                  num_warps: int | None = None) -> tuple[Array, Array, Array]:
+  """``(Zᵀr, Σ r, Σ r²)`` with ``Z = X - c`` and ``r = Zw - y``: ``residual_gradient`` without
+  writing ``r`` (each program returns its block's two sums), for the loss and gradient of least
+  squares (``lstsq_losses.fused_mse_loss``) and the refinement steps of ``lstsq`` on GPU.
+
+  Args and shapes as ``residual_gradient``.
+
+  Returns:
+    ``(xtr, r_sum, rr)``: `[d]`, `[]`, `[]`.
+
+  >>> import jax.numpy as jnp
+  >>> xtr, r_sum, rr = gradient_sums(jnp.ones((64, 16)), jnp.zeros(64), jnp.ones(16), block_rows=32)
+  >>> float(xtr[0]), float(r_sum), float(rr)
+  (1024.0, 1024.0, 16384.0)
+  """
+  return _call(xs, ys, w, shift, sums=True, block_rows=block_rows, interpret=interpret,
+               num_warps=num_warps)

@@ -18,7 +18,9 @@ are used twice (measured at 1M×64 float32 on this project's 2-core machine: the
 ``(Xw - y) @ X``). On GPU and TPU the whole array is one block: their matrix units and
 bandwidth are best used by one large product, and ``centred_gram`` (unweighted) forms ``XᵀX``
 and the cross-products with ``[1, Y]`` as two products over ``X`` itself rather than one over a
-concatenated copy (see ``_device_gram``). ``block_rows`` overrides the choice.
+concatenated copy (see ``_device_gram``). ``block_rows`` overrides the choice. On GPU,
+``residual_sums`` for one output reads ``X`` once through the Pallas kernel of
+``pallas_gradient`` (XLA's fused reductions read it twice).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from linmodels import pallas_gradient
 from linmodels.linear import HIGHEST
 
 Array = jax.Array
@@ -84,6 +87,11 @@ def _even_blocks(n: int, target: int) -> int:
     if n % b == 0:
       return b
   return target
+
+
+def _on_gpu() -> bool:
+  # Where the Triton-compiled Pallas kernel runs (a TPU would need its own kernel).
+  return jax.default_backend() == "gpu"
 
 
 def _weights(mask, sb):
@@ -275,6 +283,13 @@ def centring_amplification(cg: CentredGram, precision, sample_weight: Array | No
   return 1.0 + jnp.max(cg.weight * cg.x_mean * cg.x_mean / var)
 
 
+def _pallas_path(d, k, dtype, sample_weight, block_rows) -> bool:
+  """Whether ``residual_sums`` runs the one-pass Pallas kernel (``pallas_gradient``): on GPU, for
+  one output, unweighted float32 data with ``d`` a power of two, default blocks."""
+  return (_on_gpu() and k == 1 and sample_weight is None and block_rows is None
+          and dtype == jnp.float32 and pallas_gradient.supported(d))
+
+
 class ResidualSums(NamedTuple):
   """One pass of ``r = y - b - (x - c)ᵀw`` over the rows.
 
@@ -289,7 +304,8 @@ class ResidualSums(NamedTuple):
 
 
 def residual_sums(xs: Array, ys: Array, w: Array, b: Array, shift: Array | None = None,
-                  sample_weight: Array | None = None, *, block_rows: int | None = None) -> ResidualSums:
+                  sample_weight: Array | None = None, *, block_rows: int | None = None,
+                  kernel: str = "auto") -> ResidualSums:
   """``Σ sᵢ (xᵢ - c) rᵢ`` with ``rᵢ = yᵢ - b - (xᵢ - c)ᵀw``, and the residual sums, in one pass.
 
   With ``c = 0`` and ``s = 1`` the gradient of ``½ mean (wᵀx + b - y)²`` is
@@ -299,6 +315,9 @@ def residual_sums(xs: Array, ys: Array, w: Array, b: Array, shift: Array | None 
     xs: `[n, d]`; ys: `[n, k]`; w: `[d, k]`; b: `[k]`; shift: `[d]` ``c`` (default 0);
     sample_weight: optional `[n]`.
     block_rows: rows per block (default: the platform's choice).
+    kernel: ``"auto"`` takes the one-pass Pallas kernel (``pallas_gradient``) on GPU for one
+      output, unweighted float32 data with ``d`` a power of two and default blocks; ``"xla"``
+      never does.
 
   Returns:
     ``ResidualSums``.
@@ -310,6 +329,14 @@ def residual_sums(xs: Array, ys: Array, w: Array, b: Array, shift: Array | None 
   """
   d, k = w.shape
   dtype = xs.dtype
+  if kernel not in ("auto", "xla"):
+    raise ValueError(f"kernel must be 'auto' or 'xla', got {kernel!r}")
+  if kernel == "auto" and _pallas_path(d, k, dtype, sample_weight, block_rows):
+    # One output, unweighted, on a GPU: the Pallas kernel reads each row of X once for both
+    # products, where XLA's fused reductions read it twice (a refinement step of lstsq at
+    # 10M×128 on an H100: see benchmarks/RESULTS.md, gpu rows).
+    xtr, r_sum, rr = pallas_gradient.gradient_sums(xs, ys[:, 0] - b[0], w[:, 0], shift)
+    return ResidualSums(xtr=-xtr[:, None], r_sum=-r_sum[None], rr=rr[None])
   arrays = (xs, ys) if sample_weight is None else (xs, ys, sample_weight)
 
   elementwise = k == 1 and not _on_cpu()

@@ -86,3 +86,13 @@ def test_gpu_profile_runs_on_cpu_at_tiny_sizes(tmp_path):
       assert r["rel_error"] < 1e-5, r["impl"]
   md = report.results_markdown(res_gpu, res_gpu)  # any run serves as the CPU section here
   assert "## GPU" in md and "GPU mixed-precision solve (1024x64)" in md and "## CPU" in md
+
+
+def test_gpu_residual_passes_agree_on_cpu():
+  # The GPU profile's residual-pass rows at a tiny size (Pallas in interpret mode): every kernel
+  # variant returns the XLA row's Σ (x - c) r.
+  from benchmarks import gpu
+  rows = gpu.residual_passes([(640, 16)], {"bandwidth_GBps": 10.0}, repeats=1, steps=2, tuning=False)
+  assert [r["impl"].split(" (")[0] for r in rows] == [
+      "XLA residual_sums", "Pallas residual_gradient", "Pallas gradient_sums"]
+  assert all(r["median_s"] > 0 and r["rel_error"] < 1e-5 for r in rows)

@@ -1,5 +1,7 @@
 """One-pass row reductions against float64 numpy, blocked against unblocked, under jit and vmap."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -185,3 +187,48 @@ def test_cpu_block_rows_is_about_two_mib():
   assert cpu_block_rows(10 ** 6, 64) == 8192
   assert cpu_block_rows(100, 64) == 100
   assert cpu_block_rows(10 ** 6, 10 ** 5) == 256
+
+
+@pytest.fixture
+def gpu_kernels(monkeypatch):
+  """Trace the GPU branches on the CPU: the device Gram path and the Pallas residual kernel (in
+  Pallas's interpret mode, the same kernel Triton compiles on a GPU)."""
+  monkeypatch.setattr(row_passes, "_on_cpu", lambda: False)
+  monkeypatch.setattr(row_passes, "_on_gpu", lambda: True)
+
+
+@pytest.mark.parametrize("n", [1536, 1000])
+def test_residual_sums_through_the_pallas_kernel_match_float64(rng, gpu_kernels, n):
+  # d = 16 (a power of two): residual_sums takes pallas_gradient's kernel, shift included; n = 1000
+  # leaves a tail of rows (not a multiple of the kernel's 512-row blocks) to XLA.
+  xs, ys = _data(rng, n=n, d=16, k=1, offset=30.0)
+  w, b = rng.normal(size=(16, 1)), rng.normal(size=1)
+  c = xs[:100].mean(0)
+  r = ys - b - (xs - c) @ w
+  f32 = lambda a: jnp.asarray(a, jnp.float32)
+  got = jax.jit(residual_sums)(f32(xs), f32(ys), f32(w), f32(b), f32(c))
+  xla = jax.jit(functools.partial(residual_sums, kernel="xla"))(f32(xs), f32(ys), f32(w), f32(b), f32(c))
+  ref = (xs - c).T @ r
+  for g in (got, xla):
+    assert np.linalg.norm(np.asarray(g.xtr) - ref) / np.linalg.norm(ref) < 1e-5
+    np.testing.assert_allclose(g.rr, np.sum(r * r, axis=0), rtol=1e-5)
+    np.testing.assert_allclose(g.r_sum, np.sum(r, axis=0), rtol=1e-4, atol=1e-4 * np.abs(r).sum())
+  assert row_passes._pallas_path(16, 1, jnp.float32, None, None)
+  assert not row_passes._pallas_path(16, 2, jnp.float32, None, None)
+  assert not row_passes._pallas_path(12, 1, jnp.float32, None, None)
+  assert not row_passes._pallas_path(16, 1, jnp.float32, jnp.ones(n), None)
+  with pytest.raises(ValueError, match="kernel"):
+    residual_sums(f32(xs), f32(ys), f32(w), f32(b), kernel="pallas")
+
+
+def test_lstsq_through_the_pallas_refinement_matches_float64(rng, gpu_kernels):
+  # The GPU's lstsq: device Gram matrix, refinement steps through the Pallas kernel (d = 16).
+  import linmodels as lm
+  xs, ys = _data(rng, n=3000, d=16, k=1, offset=50.0)
+  xs, ys = xs.astype(np.float32), ys[:, 0].astype(np.float32)
+  ref = np.linalg.lstsq(np.c_[xs.astype(np.float64), np.ones(len(xs))], ys.astype(np.float64),
+                        rcond=None)[0]
+  for method in ("auto", "refine", "mixed"):
+    p, _ = lm.lstsq(jnp.asarray(xs), jnp.asarray(ys), method=method)
+    got = np.r_[p.w, p.b]
+    assert np.linalg.norm(got - ref) / np.linalg.norm(ref) < 2e-6, method
