@@ -49,7 +49,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 from jax import lax
 
-from linmodels import checks
+from linmodels import checks, row_passes
 from linmodels.linear import HIGHEST, LinearParams
 from linmodels.row_passes import centred_gram, centring_amplification, residual_sums
 
@@ -379,7 +379,7 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
     TF32 matrix units, several times the float32 rate), then refinement with full-precision
     residuals: full float32 accuracy where ``cond(X)² · 2⁻¹¹ < 0.1``. Anywhere else, and whenever
     the reduced-precision factor breaks down, it computes ``"auto"`` in full precision instead.
-    On CPU the products are full precision anyway.
+    On CPU, where the products are full precision anyway, it is ``"auto"``.
   * ``"cholesky"``: the normal equations, ``cho_solve``. Fast; squares the condition number.
   * ``"solve"``: the normal equations by LU (``jnp.linalg.solve``).
   * ``"qr"``: QR of the (augmented) design, then a rank-revealing SVD of the small ``R``.
@@ -415,6 +415,10 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
   xs, ys = checks.check_xy(xs, ys)
   if method == "auto" and xs.shape[1] >= _MIXED_MIN_FEATURES and jax.default_backend() == "gpu":
     method = "mixed"
+  elif method == "mixed" and row_passes._on_cpu():
+    # A CPU has no reduced-precision products (XLA computes them in full float32): "mixed" would
+    # factor the same Gram matrix as "auto" under a stricter gate, and compile both paths.
+    method = "auto"
   sw = checks.check_weights(sample_weight, xs.shape[0], xs.dtype)
   ys2 = ys if ys.ndim == 2 else ys[:, None]
   w, b, info = _lstsq(xs, ys2, sw, l2, rcond, method=method, fit_intercept=fit_intercept)

@@ -265,9 +265,21 @@ def test_tall_float32_design_keeps_its_small_directions(rng):
     assert _rel(params.w, ref) < 1e-3, (method, _rel(params.w, ref))
 
 
-def test_mixed_precision_falls_back_instead_of_returning_nan(rng):
+def test_mixed_is_auto_on_cpu(rng):
+  # A CPU computes reduced-precision products in full float32: "mixed" is "auto" there.
+  xs = rng.normal(size=(300, 4)).astype(np.float32)
+  ys = (xs @ rng.normal(size=4)).astype(np.float32)
+  mixed, _ = lm.lstsq(xs, ys, method="mixed")
+  auto, _ = lm.lstsq(xs, ys, method="auto")
+  np.testing.assert_array_equal(mixed.w, auto.w)
+
+
+def test_mixed_precision_falls_back_instead_of_returning_nan(rng, monkeypatch):
   # cond 1e3: a reduced-precision factor could not be refined; "mixed" must take the
   # full-precision route and reach auto's accuracy. A singular design breaks the factor outright.
+  # Traced as on a GPU (on CPU "mixed" is "auto"), with the device's Gram path.
+  from linmodels import row_passes
+  monkeypatch.setattr(row_passes, "_on_cpu", lambda: False)
   xs = _design_with_cond(rng, 2000, 10, 1e3)
   ys = xs @ rng.normal(size=10)
   ref = np.linalg.lstsq(xs, ys, rcond=None)[0]
