@@ -232,3 +232,17 @@ def test_lstsq_through_the_pallas_refinement_matches_float64(rng, gpu_kernels):
     p, _ = lm.lstsq(jnp.asarray(xs), jnp.asarray(ys), method=method)
     got = np.r_[p.w, p.b]
     assert np.linalg.norm(got - ref) / np.linalg.norm(ref) < 2e-6, method
+
+
+def test_vmapped_ridge_through_the_pallas_refinement_matches_float64(rng, gpu_kernels):
+  # jax.vmap over the ridge strength batches the Pallas kernel (pallas_call's batching rule) in
+  # every refinement step.
+  import linmodels as lm
+  xs, ys = _data(rng, n=1200, d=16, k=1)
+  l2s = np.array([0.0, 3.0, 300.0])
+  xc, yc = xs - xs.mean(0), ys[:, 0] - ys[:, 0].mean()
+  ref = np.stack([np.linalg.solve(xc.T @ xc + l2 * np.eye(16), xc.T @ yc) for l2 in l2s])
+  ws = jax.vmap(lambda l2: lm.lstsq(jnp.asarray(xs, jnp.float32), jnp.asarray(ys[:, 0], jnp.float32),
+                                    l2)[0].w)(jnp.asarray(l2s, jnp.float32))
+  for got, want in zip(np.asarray(ws), ref):
+    assert np.linalg.norm(got - want) / np.linalg.norm(want) < 2e-6
