@@ -57,8 +57,10 @@ def supported(d: int) -> bool:
 def default_block_rows(d: int) -> int:
   """About 8k elements of ``X`` per program (128 rows at ``d = 64``). A Triton program holds its
   block in registers; measured on an H100 for 10M×64 float32 (``python -m benchmarks --device
-  gpu``): 64 rows 1.04 ms, 128 rows 1.02 ms, 256 rows 1.05 ms, 512 rows 1.18 ms, 1024 rows
-  2.31 ms a gradient step, against 1.83 ms for XLA's two passes."""
+  gpu``, ``gradient_sums``): 64 rows 1.01 ms, 128 rows 0.98 ms, 256 rows 1.00 ms, 512 rows
+  1.17 ms, 1024 rows 2.39 ms a gradient step, against 1.84 ms for XLA's two passes. Triton's
+  warps per program (2, 4 or 8) moved a pass by at most 2% at 64 and 128 rows (the
+  ``residual_passes`` rows)."""
   return max(16, 8192 // d)
 
 
