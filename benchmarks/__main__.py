@@ -40,7 +40,9 @@ def _machine(device: str) -> dict:
           "platform": platform.platform(), "processor": platform.processor(),
           "python": platform.python_version(), "cpu_count": __import__("os").cpu_count(),
           "device": str(jax.devices()[0]), "jax": jax.__version__, "numpy": np.__version__,
-          "dtype": "float32", "requested_device": device}
+          "dtype": "float32", "requested_device": device,
+          "thread_waits": {k: __import__("os").environ.get(k)
+                           for k in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")}}
   try:
     info["commit"] = __import__("subprocess").run(
         ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
@@ -71,6 +73,11 @@ def main(argv=None) -> int:
   # (breast-cancer Newton: 2.1 ms against 1.0 ms alone). Passive waiting costs the peers nothing
   # measurable here.
   os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+  # numpy's OpenBLAS keeps its own pthreads, which ignore OMP_WAIT_POLICY and spin for 2^28
+  # cycles (about 0.1 s) after each call unless told otherwise (2^4 is OpenBLAS's minimum).
+  # Timed in turns, a JAX call right after numpy's gradient step ran 59-64 ms instead of
+  # 45-47 ms (residual pass at 1M×64, default against OPENBLAS_THREAD_TIMEOUT=4).
+  os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
   if args.device == "gpu":  # PyTorch shares the card: JAX must not take 75% of it up front
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
   import jax
