@@ -51,8 +51,11 @@ def run(out, quick=False):
     return res.losses[-1], res.diverged
 
   keys = jax.random.split(jax.random.key(91), num_seeds)
-  # The least-squares optimum of each seed's problem, once per seed (outside the timed GD runs).
-  best = jax.vmap(lambda k: lm.mse_loss(lm.lstsq(xs, problem(k)[0])[0], xs, problem(k)[0]))(keys)
+  def optimum(key):  # each seed's least-squares loss, once per seed (outside the timed GD runs)
+    ys, _ = problem(key)
+    return lm.mse_loss(lm.lstsq(xs, ys)[0], xs, ys)
+
+  best = jax.vmap(optimum)(keys)
   # One program for the grid and the timing: the configurations flattened, vmapped once.
   configs = (jnp.repeat(lrs, num_seeds), jnp.tile(keys, (num_lr,)))
   flat = jax.jit(jax.vmap(gd_run))
