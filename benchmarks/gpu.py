@@ -37,6 +37,25 @@ def _failed_row(problem, size, impl, error) -> Row:
           "note": f"failed: {type(error).__name__}: {str(error)[:200]}"}
 
 
+def _variant_rows(problem, size, variants: dict, run, *, note, floor_s=None):
+  """Rows for ``variants`` (name -> variant): ``run(variant)`` returns ``(measurement, value)``;
+  each value's relative error is against the first variant that ran, and a variant that fails
+  to compile or run on this card is a row too. ``note`` is a string or ``measurement -> str``.
+  Returns ``(rows, reference value)``."""
+  rows, ref = [], None
+  for impl, variant in variants.items():
+    try:
+      m, got = run(variant)
+    except Exception as e:  # a kernel or an algorithm this card lacks is a result too
+      rows.append(_failed_row(problem, size, impl, e))
+      continue
+    if ref is None:
+      ref = got
+    rows.append(_row(problem, size, impl, m, rel_error=_rel(got, ref), floor_s=floor_s,
+                     note=note(m) if callable(note) else note))
+  return rows, ref
+
+
 def _data(key, n, d):
   kx, kw, ke = jax.random.split(key, 3)
   xs = jax.random.normal(kx, (n, d), jnp.float32)
@@ -119,29 +138,24 @@ def gd_step(n: int, d: int, fl: dict, *, repeats: int, steps: int = 20) -> list[
   floor_s = 2 * one_pass
   lr = 0.1
   p0 = lm.init_linear(d)
-  ref = None
-  rows = []
-  impls = [("linmodels fit_gd (jax.grad + optax.sgd, scan)", lm.mse_loss),
-           ("linmodels fit_gd(fused_mse_loss, kernel='xla')",
-            functools.partial(lm.fused_mse_loss, kernel="xla")),
-           ("linmodels fit_gd(fused_mse_loss) (default: Pallas on GPU)", lm.fused_mse_loss)]
+  impls = {"linmodels fit_gd (jax.grad + optax.sgd, scan)": lm.mse_loss,
+           "linmodels fit_gd(fused_mse_loss, kernel='xla')":
+           functools.partial(lm.fused_mse_loss, kernel="xla"),
+           "linmodels fit_gd(fused_mse_loss) (default: Pallas on GPU)": lm.fused_mse_loss}
   for b in (64, 256, 512, 1024):  # the kernel's rows per program, around the default
     if b <= n:
-      impls.append((f"linmodels fit_gd(fused_mse_loss, kernel='pallas', block_rows={b})",
-                    functools.partial(lm.fused_mse_loss, kernel="pallas", block_rows=b)))
-  for impl, loss in impls:
-    fit = jax.jit(lambda x, y, loss=loss: lm.fit_gd(loss, p0, (x, y), lr, num_steps=steps).params)
-    try:
-      m = measure(lambda: fit(xs, ys), repeats=repeats)
-    except Exception as e:  # a kernel that does not compile on this card is a result too
-      rows.append(_failed_row("gd_step", size, impl, e))
-      continue
-    got = np.r_[m["result"].w, m["result"].b]
-    if ref is None:
-      ref = got  # the jax.grad path; the rows below are checked against it
-    rows.append(_row("gd_step", size, impl, _per_step(m, steps), rel_error=_rel(got, ref),
-                     floor_s=floor_s, note=f"one-pass floor {1e3 * one_pass:.3g} ms; "
-                     "rel. error against the jax.grad row"))
+      impls[f"linmodels fit_gd(fused_mse_loss, kernel='pallas', block_rows={b})"] = (
+          functools.partial(lm.fused_mse_loss, kernel="pallas", block_rows=b))
+
+  def run(loss):
+    fit = jax.jit(lambda x, y: lm.fit_gd(loss, p0, (x, y), lr, num_steps=steps).params)
+    m = measure(lambda: fit(xs, ys), repeats=repeats)
+    return _per_step(m, steps), np.r_[m["result"].w, m["result"].b]
+
+  # The first row, the jax.grad path, is the reference of the rest.
+  rows, ref = _variant_rows("gd_step", size, impls, run, floor_s=floor_s,
+                            note=f"one-pass floor {1e3 * one_pass:.3g} ms; "
+                            "rel. error against the jax.grad row")
   torch = _torch_cuda()
   if torch is not None:
     xt, yt = torch.from_dlpack(xs), torch.from_dlpack(ys)
@@ -171,20 +185,17 @@ def gram_variants(sizes, fl: dict, *, repeats: int) -> list[Row]:
   rows = []
   for n, d in sizes:
     xs = jax.random.normal(jax.random.key(d), (n, d), jnp.float32)
-    ref = None
-    for name, prec in algos.items():
-      f = jax.jit(lambda x, prec=prec: lax.dot_general(x, x, (((0,), (0,)), ((), ())), precision=prec))
-      try:
-        m = measure(lambda: f(xs), repeats=repeats)
-      except Exception as e:  # e.g. TF32 algorithms do not exist on CPU
-        rows.append(_failed_row("gram_variants", f"{n}x{d}", f"XᵀX {name}", e))
-        continue
-      if ref is None:
-        ref = np.asarray(m["result"], np.float64)  # HIGHEST first: the reference for the rest
-      rows.append(_row("gram_variants", f"{n}x{d}", f"XᵀX {name}", m,
-                       rel_error=_rel(m["result"], ref),
-                       note=f"{2 * n * d * d / m['median_s'] / 1e12:.1f} TFLOP/s; "
-                       "rel. error against HIGHEST"))
+
+    def run(prec):
+      f = jax.jit(lambda x: lax.dot_general(x, x, (((0,), (0,)), ((), ())), precision=prec))
+      m = measure(lambda: f(xs), repeats=repeats)
+      return m, np.asarray(m["result"], np.float64)
+
+    # HIGHEST first: the reference for the rest; TF32 algorithms do not exist on CPU.
+    rows += _variant_rows("gram_variants", f"{n}x{d}",
+                          {f"XᵀX {name}": prec for name, prec in algos.items()}, run,
+                          note=lambda m: f"{2 * n * d * d / m['median_s'] / 1e12:.1f} TFLOP/s; "
+                          "rel. error against HIGHEST")[0]
   return rows
 
 
@@ -208,19 +219,14 @@ def gram_paths(sizes, fl: dict, *, repeats: int) -> list[Row]:
                   f"device path ({pname})":
                   lambda x, y, prec=prec, after=pname == "DEFAULT": rp._device_gram(
                       x, y, shift, prec, centre_after=after)[0]}
-      ref = None
-      for impl, fn in variants.items():
+
+      def run(fn):
         f = jax.jit(fn)
-        try:
-          m = measure(lambda: f(xs, ys2), repeats=repeats)
-        except Exception as e:
-          rows.append(_failed_row("gram_paths", size, impl, e))
-          continue
-        got = np.asarray(m["result"], np.float64)[:d, :d]
-        if ref is None:
-          ref = got
-        rows.append(_row("gram_paths", size, impl, m, rel_error=_rel(got, ref), floor_s=floor_s,
-                         note="rel. error of the XᵀX block against the first row"))
+        m = measure(lambda: f(xs, ys2), repeats=repeats)
+        return m, np.asarray(m["result"], np.float64)[:d, :d]
+
+      rows += _variant_rows("gram_paths", size, variants, run, floor_s=floor_s,
+                            note="rel. error of the XᵀX block against the first row")[0]
   return rows
 
 
@@ -256,19 +262,14 @@ def residual_passes(sizes, fl: dict, *, repeats: int, steps: int = 20, tuning: b
             variants[f"Pallas gradient_sums (block_rows={b}, num_warps={nw})"] = (
                 lambda x, y, c, w, b=b, nw=nw: pg.gradient_sums(x, y, w, c, block_rows=b,
                                                                 num_warps=nw)[0])
-    ref = None
-    for impl, fn in variants.items():
+
+    def run(fn):
       # The data are arguments, not closure constants that XLA could fold into the program.
-      loop = jax.jit(lambda x, y, c, w, fn=fn: lax.fori_loop(
+      loop = jax.jit(lambda x, y, c, w: lax.fori_loop(
           0, steps, lambda _, v: v - 1e-12 * fn(x, y, c, v), w))
-      try:
-        got = np.asarray(jax.jit(fn)(xs, ys, c, w0), np.float64)
-        m = measure(lambda: loop(xs, ys, c, w0), repeats=repeats)
-      except Exception as e:  # a kernel that does not compile on this card is a result too
-        rows.append(_failed_row("residual_passes", size, impl, e))
-        continue
-      if ref is None:
-        ref = got
-      rows.append(_row("residual_passes", size, impl, _per_step(m, steps), rel_error=_rel(got, ref),
-                       floor_s=floor_s, note="per pass; rel. error of Σ(x - c)r against the XLA row"))
+      got = np.asarray(jax.jit(fn)(xs, ys, c, w0), np.float64)
+      return _per_step(measure(lambda: loop(xs, ys, c, w0), repeats=repeats), steps), got
+
+    rows += _variant_rows("residual_passes", size, variants, run, floor_s=floor_s,
+                          note="per pass; rel. error of Σ(x - c)r against the XLA row")[0]
   return rows

@@ -407,35 +407,31 @@ def sweeps(*, num: int, repeats: int, fl: dict | None = None) -> list[Row]:
   # The data are arguments, not constants baked into the program (XLA may fold a constant's
   # Gram matrix at compile time, which no user calling with their own data would get).
 
+  loop_n = min(num, 32)
+
+  def vmap_against_loop(problem, label, fit, floor_s=None, note=""):
+    """Rows for ``fit(lr, x, y)`` vmapped over all rates and looped, jitted, over ``loop_n``."""
+    one, many = jax.jit(fit), jax.jit(jax.vmap(fit, in_axes=(0, None, None)))
+    m_v = measure(lambda: many(lrs, xj, yj), repeats=repeats)
+    m_l = measure(lambda: [one(lr, xj, yj) for lr in lrs[:loop_n]], repeats=max(1, repeats // 2))
+    agree = _rel(np.asarray(m_v["result"])[:loop_n], np.asarray(m_l["result"]))
+    return [_row(problem, size, f"linmodels vmap{label}", m_v, per_config_s=m_v["median_s"] / num,
+                 rel_error=agree, floor_s=floor_s, note="rel. error: vmap against the loop" + note),
+            _row(problem, size, f"python loop of jitted fit_gd{label}", m_l,
+                 per_config_s=m_l["median_s"] / loop_n)]
+
   def gd_fit(lr, x, y):
     return lm.fit_gd(lm.mse_loss, p0, (x, y), lr, num_steps=steps).losses[-1]
 
-  one, many = jax.jit(gd_fit), jax.jit(jax.vmap(gd_fit, in_axes=(0, None, None)))
-  m_v = measure(lambda: many(lrs, xj, yj), repeats=repeats)
-  loop_n = min(num, 32)
-  m_l = measure(lambda: [one(lr, xj, yj) for lr in lrs[:loop_n]], repeats=max(1, repeats // 2))
-  agree = _rel(np.asarray(m_v["result"])[:loop_n], np.asarray(m_l["result"]))
-  floor_s = 4 * n * d * steps * num / (fl["matmul_GFLOPs"] * 1e9) if fl else None
-  rows = [_row("sweep_gd_lr", size, "linmodels vmap", m_v,
-               per_config_s=m_v["median_s"] / num, rel_error=agree, floor_s=floor_s,
-               note="rel. error: vmap against the loop; × floor: against 2 products a step at "
-               "the measured matmul rate"),
-          _row("sweep_gd_lr", size, "python loop of jitted fit_gd", m_l,
-               per_config_s=m_l["median_s"] / loop_n)]
   # The same sweep on the Gram trick: the statistics are computed once inside each call (the
   # vmapped call shares them across configurations), then 100 steps in d×d per configuration.
   def gram_fit(lr, x, y):
     return lm.fit_gd(lm.gram_mse_loss, p0, (lm.mse_stats(x, y),), lr, num_steps=steps).losses[-1]
 
-  one_g, many_g = jax.jit(gram_fit), jax.jit(jax.vmap(gram_fit, in_axes=(0, None, None)))
-  m_v = measure(lambda: many_g(lrs, xj, yj), repeats=repeats)
-  m_l = measure(lambda: [one_g(lr, xj, yj) for lr in lrs[:loop_n]], repeats=max(1, repeats // 2))
-  agree = _rel(np.asarray(m_v["result"])[:loop_n], np.asarray(m_l["result"]))
-  rows += [_row("sweep_gd_lr_gram", size, "linmodels vmap (Gram trick)", m_v,
-                per_config_s=m_v["median_s"] / num, rel_error=agree,
-                note="rel. error: vmap against the loop"),
-           _row("sweep_gd_lr_gram", size, "python loop of jitted fit_gd (Gram trick)", m_l,
-                per_config_s=m_l["median_s"] / loop_n)]
+  floor_s = 4 * n * d * steps * num / (fl["matmul_GFLOPs"] * 1e9) if fl else None
+  rows = vmap_against_loop("sweep_gd_lr", "", gd_fit, floor_s,
+                           "; × floor: against 2 products a step at the measured matmul rate")
+  rows += vmap_against_loop("sweep_gd_lr_gram", " (Gram trick)", gram_fit)
   l2s = jnp.geomspace(1e-3, 1e3, num)
   xr, yr = _ls_data(2_000, 64)
   m_p = measure(lambda: lm.ridge_path(xr, yr, l2s).w, repeats=repeats)

@@ -300,26 +300,28 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
       cond = _power_cond(gram_pen, chol)
       eps = jnp.finfo(dtype).eps
       rank = _gram_rank(cond, d, dtype)
-      g = lambda v: grad_fn(v, cg, scale, pen)
       v0 = jsl.cho_solve((chol, True), rhs)
+
+      def refined():
+        return _refine(lambda v: grad_fn(v, cg, scale, pen), chol, v0, _refine_iters(cond, dtype),
+                       cond * cond * eps)[0]
+
       stable = jnp.asarray(False)
       if meth == "cholesky":
         v = v0
       elif meth == "refine":
-        v, _ = _refine(g, chol, v0, _refine_iters(cond, dtype), cond * cond * eps)
+        v = refined()
       elif meth == "solve":
         v = jnp.linalg.solve(gram_pen, rhs)
       elif meth == "inv":
         v = _mm(jnp.linalg.inv(gram_pen), rhs)
       else:  # auto
-        root_eps = jnp.sqrt(jnp.finfo(dtype).eps)
         # 0: Cholesky + refinement to the working precision (at most 8 steps; one or two on
         # well-conditioned data); 1: QR + SVD of R.
-        route = jnp.where(jnp.isfinite(cond) & (cond < 0.5 / root_eps), 0, 1)
+        route = jnp.where(jnp.isfinite(cond) & (cond < 0.5 / jnp.sqrt(eps)), 0, 1)
 
         def normal(_):
-          return (_refine(g, chol, v0, _refine_iters(cond, dtype), cond * cond * eps)[0],
-                  jnp.int32(d), cond, scale)
+          return refined(), jnp.int32(d), cond, scale
 
         def orthogonal(_):
           v, sc, _, _, rank, cond_ = _orthogonal(xs, ys2, sw, l2, rcond, "qr", fit_intercept)
@@ -413,7 +415,7 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
   if method not in METHODS:
     raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
   xs, ys = checks.check_xy(xs, ys)
-  if method == "auto" and xs.shape[1] >= _MIXED_MIN_FEATURES and jax.default_backend() == "gpu":
+  if method == "auto" and xs.shape[1] >= _MIXED_MIN_FEATURES and row_passes._on_gpu():
     method = "mixed"
   elif method == "mixed" and row_passes._on_cpu():
     # A CPU has no reduced-precision products (XLA computes them in full float32): "mixed" would

@@ -22,7 +22,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from linmodels import pallas_gradient
+from linmodels import row_passes
 from linmodels.linear import HIGHEST, LinearParams
 from linmodels.row_passes import CentredGram, centred_gram, residual_sums
 
@@ -38,14 +38,10 @@ def _two_d(params: LinearParams, ys: Array):
 
 def _forward(params, xs, ys, kernel, block_rows):
   n = xs.shape[0]
-  if kernel == "auto":
-    kernel = "pallas" if jax.default_backend() == "gpu" else "xla"
-  if kernel == "pallas" and ys.ndim == 1 and pallas_gradient.supported(xs.shape[1]):
-    xtr, r_sum, rr = pallas_gradient.gradient_sums(xs, ys - params.b, params.w,
-                                                   block_rows=block_rows)
-    return 0.5 * rr / n, LinearParams(w=xtr / n, b=r_sum / n)
+  if kernel == "auto":  # Pallas on GPU, for any dtype and blocks (residual_sums' own "auto"
+    kernel = "pallas" if row_passes._on_gpu() else "xla"  # keeps float32 and default blocks)
   w2, b2, y2 = _two_d(params, ys)
-  rs = residual_sums(xs, y2, w2, b2, block_rows=block_rows, kernel="xla")   # r = y - b - Xw
+  rs = residual_sums(xs, y2, w2, b2, block_rows=block_rows, kernel=kernel)   # r = y - b - Xw
   loss = 0.5 * jnp.sum(rs.rr) / n
   gw, gb = -rs.xtr / n, -rs.r_sum / n
   if ys.ndim == 1:
@@ -88,8 +84,8 @@ def fused_mse_loss(params: LinearParams, xs: Array, ys: Array, *, kernel: str = 
     xs: `[n, d]` inputs.
     ys: `[n]` (or `[n, k]`) targets.
     kernel: ``"xla"`` (blocked ``lax.scan`` on CPU, fused reductions on GPU), ``"pallas"``
-      (the ``pallas_gradient`` kernel when ``ys`` is `[n]` and ``d`` a power of two; XLA
-      otherwise) or ``"auto"`` (default: Pallas on GPU, XLA elsewhere; on an H100, 10M×64:
+      (the ``pallas_gradient`` kernel for one output and ``d`` a power of two; XLA
+      otherwise; ``row_passes.residual_sums`` either way) or ``"auto"`` (default: Pallas on GPU, XLA elsewhere; on an H100, 10M×64:
       0.98 ms a step against 1.84 ms, ``benchmarks/RESULTS.md``). Static: bind it with
       ``functools.partial``.
     block_rows: rows per block (``"xla"``) or per program (``"pallas"``, a power of two);

@@ -283,11 +283,13 @@ def centring_amplification(cg: CentredGram, precision, sample_weight: Array | No
   return 1.0 + jnp.max(cg.weight * cg.x_mean * cg.x_mean / var)
 
 
-def _pallas_path(d, k, dtype, sample_weight, block_rows) -> bool:
-  """Whether ``residual_sums`` runs the one-pass Pallas kernel (``pallas_gradient``): on GPU, for
-  one output, unweighted float32 data with ``d`` a power of two, default blocks."""
-  return (_on_gpu() and k == 1 and sample_weight is None and block_rows is None
-          and dtype == jnp.float32 and pallas_gradient.supported(d))
+def _pallas_path(kernel, d, k, dtype, sample_weight, block_rows) -> bool:
+  """Whether ``residual_sums`` runs the one-pass Pallas kernel (``pallas_gradient``): where it
+  applies (one output, unweighted, ``d`` a power of two), always for ``kernel="pallas"``; for
+  ``"auto"`` on GPU with float32 data and default blocks."""
+  if kernel == "xla" or k != 1 or sample_weight is not None or not pallas_gradient.supported(d):
+    return False
+  return kernel == "pallas" or (_on_gpu() and dtype == jnp.float32 and block_rows is None)
 
 
 class ResidualSums(NamedTuple):
@@ -314,10 +316,11 @@ def residual_sums(xs: Array, ys: Array, w: Array, b: Array, shift: Array | None 
   Args:
     xs: `[n, d]`; ys: `[n, k]`; w: `[d, k]`; b: `[k]`; shift: `[d]` ``c`` (default 0);
     sample_weight: optional `[n]`.
-    block_rows: rows per block (default: the platform's choice).
-    kernel: ``"auto"`` takes the one-pass Pallas kernel (``pallas_gradient``) on GPU for one
-      output, unweighted float32 data with ``d`` a power of two and default blocks; ``"xla"``
-      never does.
+    block_rows: rows per block (default: the platform's choice); for the Pallas kernel, rows
+      per program (a power of two).
+    kernel: where the one-pass Pallas kernel (``pallas_gradient``) applies (one output,
+      unweighted, ``d`` a power of two), ``"pallas"`` takes it (in interpret mode on CPU) and
+      ``"auto"`` takes it on GPU for float32 data and default blocks; ``"xla"`` never does.
 
   Returns:
     ``ResidualSums``.
@@ -329,13 +332,14 @@ def residual_sums(xs: Array, ys: Array, w: Array, b: Array, shift: Array | None 
   """
   d, k = w.shape
   dtype = xs.dtype
-  if kernel not in ("auto", "xla"):
-    raise ValueError(f"kernel must be 'auto' or 'xla', got {kernel!r}")
-  if kernel == "auto" and _pallas_path(d, k, dtype, sample_weight, block_rows):
-    # One output, unweighted, on a GPU: the Pallas kernel reads each row of X once for both
-    # products, where XLA's fused reductions read it twice (a refinement step of lstsq at
-    # 10M×128 on an H100: see benchmarks/RESULTS.md, gpu rows).
-    xtr, r_sum, rr = pallas_gradient.gradient_sums(xs, ys[:, 0] - b[0], w[:, 0], shift)
+  if kernel not in ("auto", "xla", "pallas"):
+    raise ValueError(f"kernel must be 'auto', 'xla' or 'pallas', got {kernel!r}")
+  if _pallas_path(kernel, d, k, dtype, sample_weight, block_rows):
+    # The Pallas kernel reads each row of X once for both products, where XLA's fused
+    # reductions on a GPU read it twice (a refinement step of lstsq at 10M×128 on an H100: see
+    # benchmarks/RESULTS.md, gpu rows).
+    xtr, r_sum, rr = pallas_gradient.gradient_sums(xs, ys[:, 0] - b[0], w[:, 0], shift,
+                                                   block_rows=block_rows)
     return ResidualSums(xtr=-xtr[:, None], r_sum=-r_sum[None], rr=rr[None])
   arrays = (xs, ys) if sample_weight is None else (xs, ys, sample_weight)
 

@@ -213,12 +213,15 @@ def test_residual_sums_through_the_pallas_kernel_match_float64(rng, gpu_kernels,
     assert np.linalg.norm(np.asarray(g.xtr) - ref) / np.linalg.norm(ref) < 1e-5
     np.testing.assert_allclose(g.rr, np.sum(r * r, axis=0), rtol=1e-5)
     np.testing.assert_allclose(g.r_sum, np.sum(r, axis=0), rtol=1e-4, atol=1e-4 * np.abs(r).sum())
-  assert row_passes._pallas_path(16, 1, jnp.float32, None, None)
-  assert not row_passes._pallas_path(16, 2, jnp.float32, None, None)
-  assert not row_passes._pallas_path(12, 1, jnp.float32, None, None)
-  assert not row_passes._pallas_path(16, 1, jnp.float32, jnp.ones(n), None)
+  path = row_passes._pallas_path
+  assert path("auto", 16, 1, jnp.float32, None, None)
+  assert not path("auto", 16, 2, jnp.float32, None, None)
+  assert not path("auto", 12, 1, jnp.float32, None, None)
+  assert not path("auto", 16, 1, jnp.float32, jnp.ones(n), None)
+  assert not path("auto", 16, 1, jnp.float32, None, 256) and path("pallas", 16, 1, jnp.float32, None, 256)
+  assert not path("xla", 16, 1, jnp.float32, None, None)
   with pytest.raises(ValueError, match="kernel"):
-    residual_sums(f32(xs), f32(ys), f32(w), f32(b), kernel="pallas")
+    residual_sums(f32(xs), f32(ys), f32(w), f32(b), kernel="triton")
 
 
 def test_lstsq_through_the_pallas_refinement_matches_float64(rng, gpu_kernels):
