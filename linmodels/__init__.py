@@ -4,9 +4,9 @@ The public API, by the lecture's sections (each name lives in the module shown):
 
 * ground: ``checks``, ``linear`` (``LinearParams``, ``predict``), ``losses``
 * linear regression: ``least_squares`` (``lstsq``), ``linear_regression`` (the 1D/2D formulas)
-* iterative fitting: ``optimize`` (``fit_gd``, ``fit_optax``, ``newton``); fast least-squares
-  losses ``lstsq_losses`` (one pass over X a gradient, or the Gram trick), built on ``row_passes``
-  and the Pallas kernel ``pallas_gradient``
+* iterative fitting: ``optimize`` (``fit_gd``, ``fit_optax``, ``newton``,
+  ``newton_linesearch``); fast least-squares losses ``lstsq_losses`` (one pass over X a
+  gradient, or the Gram trick), built on ``row_passes`` and the Pallas kernel ``pallas_gradient``
 * classification: ``perceptron``, ``logistic_regression``, ``softmax_regression``, ``likelihood``, ``convexity``
 * beyond linear: ``polynomial``, ``mlp``, ``universal`` (the constructive universal approximation
   theorem), ``flax_interop``
@@ -30,13 +30,14 @@ from linmodels.linear_regression import (fit_line, fit_line_through_origin,
 from linmodels.lstsq_losses import fused_mse_loss, gram_mse_loss, mse_stats
 from linmodels.logistic_regression import (ClassifierResult, bce_gradient, fit_logistic,
                                 fused_logistic_loss, irls_hessian,
-                                lecture_bce, logistic_loss, sigmoid, sigmoid_derivative,
+                                lecture_bce, logistic_value_grad_hessian, logistic_loss, sigmoid, sigmoid_derivative,
                                 sigmoid_mse_loss, step)
 from linmodels.losses import (binary_cross_entropy, cross_entropy, sigmoid_squared_error,
                               squared_error)
 from linmodels.mlp import (Dense, fit_mlp, init_mlp, mlp_apply, mlp_cross_entropy_loss,
                            mlp_mse_loss, num_hidden_units)
-from linmodels.optimize import FitResult, fit_gd, fit_optax, minimize, newton
+from linmodels.optimize import (FitResult, NewtonState, fit_gd, fit_optax, minimize, newton,
+                                newton_linesearch)
 from linmodels.polynomial import (degree_sweep, fit_polynomial, monomial_features,
                                   polynomial_features, predict_polynomial)
 from linmodels.perceptron import (PerceptronResult, fit_perceptron, novikoff_bound,
@@ -60,8 +61,9 @@ __all__ = [
     "gaussian_nll", "gaussian_pdf", "grid", "hessian_eigenvalues", "init_linear", "irls_hessian",
     "lecture_bce", "lecture_cross_entropy", "lecture_gradient", "lecture_loss",
     "linear_gaussian_nll", "load_breast_cancer", "load_digits", "load_iris", "load_wine",
-    "logistic_loss", "logistic_regression", "lstsq", "make_blobs", "make_separable", "min_hessian_eigenvalue",
-    "minimize", "mse_loss", "newton", "novikoff_bound", "one_hot", "perceptron_predict", "predict",
+    "logistic_loss", "logistic_regression", "logistic_value_grad_hessian", "lstsq", "make_blobs", "make_separable", "min_hessian_eigenvalue",
+    "minimize", "mse_loss", "newton", "newton_linesearch", "NewtonState", "novikoff_bound",
+    "one_hot", "perceptron_predict", "predict",
     "sigmoid", "sigmoid_derivative", "sigmoid_mse_loss", "sigmoid_squared_error", "softmax",
     "softmax_jacobian", "softmax_loss", "softmax_regression", "squared_error", "standardize", "step", "xor",
 ]

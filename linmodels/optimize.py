@@ -139,12 +139,14 @@ def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, ke
   # Line searches that keep the value and gradient of the point they accept (optax's zoom, the
   # one of optax.lbfgs) spare each step its own pass over the data: L-BFGS logistic regression
   # at 100k×100 took 96 ms instead of 177 ms here. The state starts with those of the initial
-  # point, so every step (and the final gradient norm) reads them from it. (Backtracking with
-  # store_grad gets its gradient by linearising the loss, which made Newton slower: 373 against
-  # 280 ms.)
+  # point, so every step (and the final gradient norm) reads them from it; newton_linesearch's
+  # init evaluates them itself, with the Hessian. (optax's backtracking with store_grad gets its
+  # gradient by linearising the loss, which made Newton slower: 373 against 280 ms.)
   opt_state0 = optimizer.init(params)
   reuse = batch_size is None and _stores_value_and_grad(opt_state0)
-  if reuse:
+  if reuse and _evaluated_by_init(opt_state0):
+    loss0, grad0 = optax.tree.get(opt_state0, "value"), optax.tree.get(opt_state0, "grad")
+  elif reuse:
     loss0, grad0 = value_and_grad(params)
     opt_state0 = optax.tree.set(opt_state0, value=loss0, grad=grad0)
   else:
@@ -218,6 +220,12 @@ def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, ke
                    diverged=final.diverged, grad_norm=gnorm, num_steps=final.steps)
 
 
+def _evaluated_by_init(opt_state) -> bool:
+  # newton_linesearch's init evaluates the objective at the initial params (with its Hessian).
+  leaves = jax.tree_util.tree_leaves(opt_state, is_leaf=lambda s: isinstance(s, NewtonState))
+  return any(isinstance(leaf, NewtonState) for leaf in leaves)
+
+
 def _stores_value_and_grad(opt_state) -> bool:
   try:
     return (optax.tree.get(opt_state, "value") is not None
@@ -262,15 +270,30 @@ def fit_gd(loss_fn: LossFn, params: PyTree, data: tuple, learning_rate: Array | 
                    divergence_factor=divergence_factor)
 
 
+def _newton_direction(hess: Array, flat_grads: Array, damping: Array | float,
+                      pseudo_inverse: bool) -> Array:
+  """``-(H + damping·I)⁻¹ g`` (or with the pseudo-inverse of the symmetric ``H``), flat."""
+  hess = hess + damping * jnp.eye(flat_grads.shape[0], dtype=hess.dtype)
+  if not pseudo_inverse:
+    return -jnp.linalg.solve(hess, flat_grads)
+  lam, vecs = jnp.linalg.eigh(hess)
+  keep = lam > jnp.finfo(lam.dtype).eps * lam.shape[0] * jnp.max(jnp.abs(lam))
+  inv = jnp.where(keep, 1.0 / jnp.where(keep, lam, 1.0), 0.0)
+  return -jnp.matmul(vecs, inv * jnp.matmul(vecs.T, flat_grads, precision=lax.Precision.HIGHEST),
+                     precision=lax.Precision.HIGHEST)
+
+
 def newton(hessian_fn: Callable[[PyTree], Array] | None = None, damping: Array | float = 0.0, *,
            pseudo_inverse: bool = False) -> optax.GradientTransformationExtraArgs:
   """Newton's method as an optax transformation: ``θ := θ - (H + damping·I)⁻¹ ∇L(θ)``.
 
+  The bare Newton direction, to chain with any optax line search (``minimize`` uses
+  ``newton_linesearch``, which evaluates the objective itself and needs fewer passes).
+
   Args:
     hessian_fn: ``params -> [p, p]`` Hessian over the flattened params (in
       ``jax.flatten_util.ravel_pytree`` order); by default ``jax.hessian`` of the objective, which
-      ``fit_optax`` passes as ``value_fn``. Logistic regression passes its IRLS Hessian
-      ``[X 1]ᵀ diag(σ(1-σ)) [X 1] / n``, one pass over the data.
+      ``fit_optax`` passes as ``value_fn``.
     damping: `[]` Levenberg damping added to the diagonal (traced).
     pseudo_inverse: step with the pseudo-inverse of the symmetric Hessian (an eigendecomposition)
       instead of solving with it: a singular Hessian then gives the minimum-norm Newton step
@@ -279,6 +302,13 @@ def newton(hessian_fn: Callable[[PyTree], Array] | None = None, damping: Array |
 
   Returns:
     An optax ``GradientTransformationExtraArgs`` for ``fit_optax``.
+
+  >>> import jax.numpy as jnp, optax
+  >>> loss = lambda w, a, c: 0.5 * w @ a @ w - c @ w          # minimum at a⁻¹c = [1, -2]
+  >>> a, c = jnp.array([[2.0, 0.0], [0.0, 4.0]]), jnp.array([2.0, -8.0])
+  >>> res = fit_optax(loss, jnp.zeros(2), (a, c), newton(lambda w: a), num_steps=1)
+  >>> res.params
+  Array([ 1., -2.], dtype=float32)
   """
   from jax.flatten_util import ravel_pytree
 
@@ -294,43 +324,130 @@ def newton(hessian_fn: Callable[[PyTree], Array] | None = None, damping: Array |
       hess = hessian_fn(params)
     else:
       hess = jax.hessian(lambda flat: value_fn(unravel(flat)))(flat_params)
-    hess = hess + damping * jnp.eye(flat_params.shape[0], dtype=hess.dtype)
-    if not pseudo_inverse:
-      return unravel(-jnp.linalg.solve(hess, flat_grads)), state
-    lam, vecs = jnp.linalg.eigh(hess)
-    keep = lam > jnp.finfo(lam.dtype).eps * lam.shape[0] * jnp.max(jnp.abs(lam))
-    inv = jnp.where(keep, 1.0 / jnp.where(keep, lam, 1.0), 0.0)
-    step = -jnp.matmul(vecs, inv * jnp.matmul(vecs.T, flat_grads, precision=lax.Precision.HIGHEST),
-                       precision=lax.Precision.HIGHEST)
-    return unravel(step), state
+    return unravel(_newton_direction(hess, flat_grads, damping, pseudo_inverse)), state
 
   return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
-
-SOLVERS = ("gd", "newton", "lbfgs", "adam")
 
 # Near the minimum a float32 loss cannot resolve the decrease of a Newton step: without a little
 # slack the Armijo test rejected every step there and backtracked 30 times a step.
 _ARMIJO_RTOL = 1e-6
 
 
+class NewtonState(NamedTuple):
+  """State of ``newton_linesearch``: the objective at the current params, from one evaluation.
+
+  Attributes:
+    value: `[]` the objective.
+    grad: its gradient (a pytree shaped as the params).
+    hessian: `[p, p]` its Hessian over the flattened params.
+    learning_rate: `[]` the step length last accepted (1 for a full Newton step).
+    num_linesearch_steps: `[]` int32, the trials the last step rejected.
+  """
+  value: Array
+  grad: PyTree
+  hessian: Array
+  learning_rate: Array
+  num_linesearch_steps: Array
+
+
+def newton_linesearch(value_grad_hessian_fn: Callable[[PyTree], tuple[Array, PyTree, Array]],
+                      damping: Array | float = 0.0, *, pseudo_inverse: bool = False,
+                      max_backtracking_steps: int = 30, decrease_factor: float = 0.5,
+                      rtol: float = _ARMIJO_RTOL, slope_rtol: float = 1e-4
+                      ) -> optax.GradientTransformationExtraArgs:
+  """The globalised Newton method: the Newton direction, then a backtracking Armijo line search
+  that tries the full step first; never increases the objective.
+
+  Each trial point is evaluated by ``value_grad_hessian_fn`` in one call, and the state keeps
+  what it returned: an accepted full step (the usual case) hands the next step its value,
+  gradient and Hessian, so a step costs one evaluation instead of three (value and gradient,
+  Hessian, the line search's value: ``newton`` chained with
+  ``optax.scale_by_backtracking_linesearch``). Logistic regression's Newton fit went from 0.59 to
+  0.43 ms on the breast-cancer data (8 steps) and from 266 to 236 ms at 100k×100 (5 steps) here.
+  A rejected trial pays for a gradient and Hessian it does not use; from ``w = 0`` the full step
+  is nearly always taken. The full step is evaluated before the backtracking loop, which runs
+  only when it is rejected; the alternatives measured slower on the breast-cancer fit, though
+  they compile less (the evaluation is traced three times here: at init, for the full step and
+  in the loop; the fit compiles in 1.9 s against 1.5 s before): evaluating only the value in the
+  loop, with a ``lax.cond`` for the rest (0.59 ms), the loop trying the full step itself
+  (0.63 ms), and one trial per step of ``fit_optax`` without an inner loop (0.58 against 0.44 ms
+  in the same run).
+
+  The acceptance test is optax's: ``L(θ + t d) ≤ (1 + rtol) L(θ) + slope_rtol · t · ∇Lᵀd``, with
+  ``t`` halved (``decrease_factor``) from 1 up to ``max_backtracking_steps`` times; ``rtol``
+  leaves the float32 rounding of the loss near the minimum (which cannot resolve a Newton step's
+  decrease) from rejecting every step. If no trial passes, the last one is taken, as optax does;
+  a non-finite value there makes ``fit_optax`` report divergence.
+
+  The gradient ``fit_optax`` passes is not used: the state's, evaluated at the same params, is
+  (``fit_optax`` reads the value and gradient from the state and evaluates nothing itself).
+
+  Args:
+    value_grad_hessian_fn: ``params -> (value [], grad (a pytree like params), hessian [p, p])``
+      over the flattened params (``jax.flatten_util.ravel_pytree`` order).
+    damping: `[]` Levenberg damping added to the Hessian's diagonal (traced).
+    pseudo_inverse: see ``newton``.
+    max_backtracking_steps, decrease_factor, rtol, slope_rtol: the line search (static).
+
+  Returns:
+    An optax ``GradientTransformationExtraArgs`` whose state is a ``NewtonState``.
+  """
+  from jax.flatten_util import ravel_pytree
+
+  def init_fn(params):
+    value, grad, hess = value_grad_hessian_fn(params)
+    return NewtonState(value, grad, hess, jnp.ones((), value.dtype), jnp.int32(0))
+
+  def update_fn(updates, state, params=None, **extra_args):
+    del updates, extra_args
+    flat_grads, unravel = ravel_pytree(state.grad)
+    direction = _newton_direction(state.hessian, flat_grads, damping, pseudo_inverse)
+    slope = jnp.vdot(direction, flat_grads)
+    step = unravel(direction)
+
+    def accepted(lr, value):
+      return value - (1.0 + rtol) * state.value - lr * slope_rtol * slope <= 0  # False for NaN
+
+    one = jnp.ones((), state.value.dtype)
+    value, grad, hess = value_grad_hessian_fn(optax.tree.add_scale(params, one, step))
+    init = (one, jnp.int32(0), accepted(one, value), value, grad, hess)
+
+    def cond_fn(s):
+      return ~s[2] & (s[1] < max_backtracking_steps)
+
+    def body(s):
+      lr, i = s[0] * decrease_factor, s[1]
+      value, grad, hess = value_grad_hessian_fn(optax.tree.add_scale(params, lr, step))
+      return lr, i + 1, accepted(lr, value), value, grad, hess
+
+    lr, i, _, value, grad, hess = lax.while_loop(cond_fn, body, init)
+    return optax.tree.scale(lr, step), NewtonState(value, grad, hess, lr, i)
+
+  return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+SOLVERS = ("gd", "newton", "lbfgs", "adam")
+
 def minimize(loss_fn: LossFn, params: PyTree, data: tuple, *, method: str, num_steps: int,
              learning_rate: Array | float = 1.0, tol: Array | float = 0.0,
-             hessian_fn: Callable[[PyTree], Array] | None = None,
+             value_grad_hessian_fn: Callable[[PyTree], tuple[Array, PyTree, Array]] | None = None,
              pseudo_inverse: bool = False, early_exit: bool = True) -> FitResult:
   """``fit_optax`` with a solver chosen by name: ``"gd"`` (``optax.sgd(learning_rate)``),
-  ``"newton"`` (``newton(hessian_fn, pseudo_inverse=...)`` followed by a backtracking Armijo line
-  search that tries the full step first: the globalised Newton method, which never increases the
+  ``"newton"`` (``newton_linesearch``: the globalised Newton method, which never increases the
   loss; plain Newton steps on nearly separable data blew up in float32), ``"lbfgs"``
   (``optax.lbfgs()`` with its zoom line search) or ``"adam"`` (``optax.adam(learning_rate)``).
-  Used by the classifiers' ``fit_*`` functions."""
+  Used by the classifiers' ``fit_*`` functions.
+
+  ``value_grad_hessian_fn(params) -> (value, grad, hessian)`` serves Newton's method: one pass
+  over the data where the model has one (logistic regression's IRLS pass); by default
+  ``jax.value_and_grad`` and ``jax.hessian`` of ``loss_fn``."""
   if method == "gd":
     opt = optax.sgd(learning_rate)
   elif method == "newton":
-    opt = optax.chain(newton(hessian_fn, pseudo_inverse=pseudo_inverse),
-                      optax.scale_by_backtracking_linesearch(
-                          max_backtracking_steps=30, decrease_factor=0.5, increase_factor=2.0,
-                          max_learning_rate=1.0, rtol=_ARMIJO_RTOL))
+    if value_grad_hessian_fn is None:
+      value_grad_hessian_fn = _autodiff_value_grad_hessian(loss_fn, data)
+    opt = newton_linesearch(value_grad_hessian_fn, pseudo_inverse=pseudo_inverse)
   elif method == "lbfgs":
     opt = optax.lbfgs()
   elif method == "adam":
@@ -338,3 +455,14 @@ def minimize(loss_fn: LossFn, params: PyTree, data: tuple, *, method: str, num_s
   else:
     raise ValueError(f"unknown method {method!r}; choose one of {SOLVERS}")
   return fit_optax(loss_fn, params, data, opt, num_steps=num_steps, tol=tol, early_exit=early_exit)
+
+
+def _autodiff_value_grad_hessian(loss_fn: LossFn, data: tuple):
+  from jax.flatten_util import ravel_pytree
+
+  def fn(params):
+    value, grad = jax.value_and_grad(loss_fn)(params, *data)
+    flat, unravel = ravel_pytree(params)
+    return value, grad, jax.hessian(lambda f: loss_fn(unravel(f), *data))(flat)
+
+  return fn

@@ -169,3 +169,23 @@ def test_fused_logistic_loss_equals_logistic_loss_with_gradients(x64, rng):
   flat, unravel = ravel_pytree(p)
   h_ref = jax.jit(jax.hessian(lambda f: logistic_loss(unravel(f), xs, labels, 0.1)))(flat)
   np.testing.assert_allclose(h, h_ref, rtol=1e-10, atol=1e-13)
+
+
+def test_value_grad_hessian_pass_over_blocks_matches_autodiff(x64, rng, monkeypatch):
+  # Blocks of 256 rows (the CPU minimum) over 701 rows: two full blocks and an overlapping,
+  # masked remainder; the one pass must equal jax's value, gradient and Hessian of the loss.
+  from linmodels import row_passes
+  monkeypatch.setattr(row_passes, "_CPU_BLOCK_BYTES", 1)
+  xs = rng.normal(size=(701, 5))
+  labels = (rng.uniform(size=701) < 0.4).astype(np.float64)
+  p = lm.LinearParams(jnp.asarray(rng.normal(size=5)), jnp.asarray(0.3))
+  value, grad, hess = jax.jit(lm.logistic_value_grad_hessian)(p, xs, labels, 0.1)
+  v_ref, g_ref = jax.jit(jax.value_and_grad(lm.logistic_loss))(p, xs, labels, 0.1)
+  from jax.flatten_util import ravel_pytree
+  flat, unravel = ravel_pytree(p)
+  h_ref = jax.jit(jax.hessian(lambda f: lm.logistic_loss(unravel(f), xs, labels, 0.1)))(flat)
+  np.testing.assert_allclose(value, v_ref, rtol=1e-12)
+  np.testing.assert_allclose(grad.w, g_ref.w, rtol=1e-11)
+  np.testing.assert_allclose(grad.b, g_ref.b, rtol=1e-11)
+  np.testing.assert_allclose(hess, h_ref, rtol=1e-10, atol=1e-13)
+  np.testing.assert_allclose(jax.jit(lm.irls_hessian)(p, xs, 0.1), h_ref, rtol=1e-10, atol=1e-13)

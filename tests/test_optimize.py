@@ -143,3 +143,36 @@ def test_lbfgs_history_is_the_loss_at_each_iterate(x64, rng, early_exit):
     np.testing.assert_allclose(runs[k + 1].losses[k + 1], lm.logistic_loss(runs[k].params, xs, labels),
                                rtol=1e-12)
   np.testing.assert_allclose(runs[-1].losses[0], lm.logistic_loss(p0, xs, labels), rtol=1e-12)
+
+
+def test_newton_linesearch_backtracks_where_the_full_step_overshoots(x64):
+  # f(w) = c √(1 + w²): the pure Newton step maps w to -w³, so from w = 2 it diverges. By hand,
+  # at w = 2: f' = 2/√5, f'' = 5^(-3/2), direction -f'/f'' = -10; the trials t = 1 (w = -8) and
+  # t = ½ (w = -3) raise f, t = ¼ (w = -0.5) lowers it: update -2.5, two rejected trials.
+  loss = lambda w, c: jnp.sum(c * jnp.sqrt(1.0 + w * w))
+  c = jnp.ones(1, jnp.float64)
+  vgh = lambda w: (loss(w, c), jax.grad(loss)(w, c), jax.hessian(loss)(w, c))
+  opt = lm.newton_linesearch(vgh)
+  w0 = jnp.array([2.0])
+  update, state = opt.update(None, opt.init(w0), w0)
+  np.testing.assert_allclose(update, [-2.5], rtol=1e-14)
+  assert isinstance(state, lm.NewtonState)
+  assert float(state.learning_rate) == 0.25 and int(state.num_linesearch_steps) == 2
+  # The state holds the value, gradient and Hessian at the new point, exactly as evaluated there.
+  for got, want in zip(state[:3], vgh(w0 + update)):
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+  # The whole fit: the loss never increases, and it converges to w = 0.
+  res = lm.fit_optax(loss, w0, (c,), opt, num_steps=20, tol=1e-12, early_exit=True)
+  assert bool(res.converged) and abs(float(res.params[0])) < 1e-10
+  assert np.all(np.diff(np.asarray(res.losses)) <= 0)
+
+
+def test_minimize_newton_takes_one_step_on_a_quadratic(x64, rng):
+  # The objective is its own second-order model: the full Newton step lands on the closed form.
+  xs, ys = _data(rng, dtype=np.float64)
+  coef = np.linalg.lstsq(np.c_[xs, np.ones(len(xs))], ys, rcond=None)[0]
+  ref = lm.LinearParams(coef[:-1], coef[-1])
+  res = lm.minimize(lm.mse_loss, _p0(4, jnp.float64), (xs, ys), method="newton", num_steps=5,
+                    tol=1e-9)
+  assert int(res.num_steps) == 1 and bool(res.converged)
+  assert _rel(res.params, ref) < 1e-10
