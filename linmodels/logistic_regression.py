@@ -98,8 +98,9 @@ def irls_hessian(params: LinearParams, xs: Array, l2: Array | float = 0.0) -> Ar
   """Hessian of ``logistic_loss`` over the flattened ``[w, b]``: ``[X 1]ᵀ S [X 1] / n + l2·diag(1..1, 0)``
   with ``S = diag(σ(z)(1 - σ(z)))``. `[(d + 1), (d + 1)]`.
 
-  Formed in one blocked pass over the rows (``row_passes.reduce_rows``), without the column of
-  ones or the scaled copy of ``X`` (100k×100 float32 on 2 CPU cores: 39 ms against 78 ms).
+  Formed in one blocked pass over the rows (``row_passes.reduce_rows``): the column of ones and
+  the scaled rows exist one block at a time, never as copies of ``X`` (100k×100 float32 on 2
+  CPU cores: 39 ms against 78 ms for the whole copies).
   """
   return _irls_pass(params, xs, None, l2)[2]
 
@@ -131,57 +132,59 @@ def logistic_value_grad_hessian(params: LinearParams, xs: Array, labels: Array,
 
 
 def _irls_pass(params, xs, labels, l2):
-  """``(loss, grad, hessian)`` from one ``_logistic_pass``; loss and grad are ``None`` without
-  labels."""
+  """``(loss, grad, hessian)`` in one blocked pass over the rows; loss and grad are ``None``
+  without labels.
+
+  Per block, with ``A = [X 1]``, ``s = σ(z)(1 - σ(z))`` and ``r = σ(z) - y``, one matrix product
+  ``[s·A | r]ᵀ A`` gives the Hessian's rows and the gradient together (on the breast-cancer data
+  23 µs an evaluation against 31 µs for separate products and sums; at 100k×100 the same 31 ms).
+  """
   n, d = xs.shape
-  sums = _logistic_pass(params, xs, labels, hessian=True)
-  hxx, hxb, hbb = sums[-3:]
-  hess = jnp.block([[hxx, hxb[:, None]], [hxb[None, :], hbb[None, None]]]) / n
-  hess = hess + jnp.diag(jnp.concatenate([jnp.full((d,), l2, xs.dtype), jnp.zeros((1,), xs.dtype)]))
-  if labels is None:
-    return None, None, hess
-  total, gw, gb = sums[:3]
-  value = total / n + 0.5 * l2 * jnp.sum(params.w * params.w)
-  return value, LinearParams(gw / n + l2 * params.w, gb / n), hess
-
-
-def _logistic_pass(params, xs, labels, *, hessian: bool):
-  """Sums over the rows in one blocked pass: ``(Σ BCE, Σ (σ - y) x, Σ (σ - y))`` where ``labels``
-  are given, then, with ``hessian``, the blocks ``(XᵀSX, XᵀS1, 1ᵀS1)`` of ``[X 1]ᵀ S [X 1]``."""
-  d = xs.shape[1]
   dtype = xs.dtype
+  theta = jnp.concatenate([params.w, params.b[None]])
 
   def fn(acc, mask, xb, *yb):
-    out = ()
-    z = predict(params, xb)
+    total, m = acc
+    xa = jnp.concatenate([xb, jnp.ones((xb.shape[0], 1), dtype)], axis=1)
+    z = jnp.matmul(xa, theta, precision=HIGHEST)
+    sb = sigmoid_derivative(z)
+    sb = sb if mask is None else sb * mask
+    cols = [xa * sb[:, None]]
     if yb:
-      total, gw, gb = acc[:3]
       r = sigmoid(z) - yb[0]
       bce = losses.binary_cross_entropy(z, yb[0])
       if mask is not None:
         r, bce = r * mask, bce * mask
-      out += (total + jnp.sum(bce), gw + jnp.matmul(r, xb, precision=HIGHEST), gb + jnp.sum(r))
-    if hessian:
-      hxx, hxb, hbb = acc[-3:]
-      sb = sigmoid_derivative(z)
-      sb = sb if mask is None else sb * mask
-      xsb = xb * sb[:, None]
-      out += (hxx + jnp.matmul(xsb.T, xb, precision=HIGHEST), hxb + jnp.sum(xsb, axis=0),
-              hbb + jnp.sum(sb))
-    return out
+      cols.append(r[:, None])
+      total = total + jnp.sum(bce)
+    return total, m + jnp.matmul(jnp.concatenate(cols, axis=1).T, xa, precision=HIGHEST)
 
-  zero = jnp.zeros((), dtype)
-  init = ()
-  if labels is not None:
-    init += (zero, jnp.zeros((d,), dtype), zero)
-  if hessian:
-    init += (jnp.zeros((d, d), dtype), jnp.zeros((d,), dtype), zero)
-  return row_passes.reduce_rows(fn, init, (xs,) if labels is None else (xs, labels))
+  rows = d + 1 if labels is None else d + 2
+  init = (jnp.zeros((), dtype), jnp.zeros((rows, d + 1), dtype))
+  total, m = row_passes.reduce_rows(fn, init, (xs,) if labels is None else (xs, labels))
+  m = m / n
+  hess = m[:d + 1] + jnp.diag(jnp.concatenate([jnp.full((d,), l2, dtype), jnp.zeros((1,), dtype)]))
+  if labels is None:
+    return None, None, hess
+  value = total / n + 0.5 * l2 * jnp.sum(params.w * params.w)
+  return value, LinearParams(m[d + 1, :d] + l2 * params.w, m[d + 1, d]), hess
 
 
 def _bce_pass(params, xs, labels):
   """``(Σ BCE, Σ (σ - y) x, Σ (σ - y))`` in one blocked pass over the rows."""
-  return _logistic_pass(params, xs, labels, hessian=False)
+  d = xs.shape[1]
+
+  def fn(acc, mask, xb, yb):
+    total, gw, gb = acc
+    z = predict(params, xb)
+    r = sigmoid(z) - yb
+    bce = losses.binary_cross_entropy(z, yb)
+    if mask is not None:
+      r, bce = r * mask, bce * mask
+    return (total + jnp.sum(bce), gw + jnp.matmul(r, xb, precision=HIGHEST), gb + jnp.sum(r))
+
+  init = (jnp.zeros((), xs.dtype), jnp.zeros((d,), xs.dtype), jnp.zeros((), xs.dtype))
+  return row_passes.reduce_rows(fn, init, (xs, labels))
 
 
 @jax.custom_vjp
