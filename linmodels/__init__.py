@@ -29,8 +29,8 @@ from linmodels.linear_regression import (fit_line, fit_line_through_origin,
                                          mse_loss)
 from linmodels.lstsq_losses import fused_mse_loss, gram_mse_loss, mse_stats
 from linmodels.logistic_regression import (ClassifierResult, bce_gradient, fit_logistic,
-                                fused_logistic_loss, irls_hessian,
-                                lecture_bce, logistic_value_grad_hessian, logistic_loss, sigmoid, sigmoid_derivative,
+                                fused_logistic_loss, irls_hessian, lecture_bce, logistic_loss,
+                                logistic_value_grad_hessian, sigmoid, sigmoid_derivative,
                                 sigmoid_mse_loss, step)
 from linmodels.losses import (binary_cross_entropy, cross_entropy, sigmoid_squared_error,
                               squared_error)
@@ -49,6 +49,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ClassifierResult", "Dense", "FitResult", "GaussianParams", "LinearParams", "LstsqInfo",
+    "NewtonState",
     "PerceptronResult", "accuracy", "fused_logistic_loss", "fused_mse_loss", "gram_mse_loss", "mse_stats", "pallas_gradient",
     "row_passes", "bce_gradient", "bernoulli_nll", "binary_cross_entropy",
     "categorical_nll", "check_labels", "degree_sweep", "distributed", "fit_mlp", "fit_polynomial",
@@ -61,8 +62,9 @@ __all__ = [
     "gaussian_nll", "gaussian_pdf", "grid", "hessian_eigenvalues", "init_linear", "irls_hessian",
     "lecture_bce", "lecture_cross_entropy", "lecture_gradient", "lecture_loss",
     "linear_gaussian_nll", "load_breast_cancer", "load_digits", "load_iris", "load_wine",
-    "logistic_loss", "logistic_regression", "logistic_value_grad_hessian", "lstsq", "make_blobs", "make_separable", "min_hessian_eigenvalue",
-    "minimize", "mse_loss", "newton", "newton_linesearch", "NewtonState", "novikoff_bound",
+    "logistic_loss", "logistic_regression", "logistic_value_grad_hessian", "lstsq", "make_blobs",
+    "make_separable", "min_hessian_eigenvalue", "minimize", "mse_loss", "newton", "newton_linesearch",
+    "novikoff_bound",
     "one_hot", "perceptron_predict", "predict",
     "sigmoid", "sigmoid_derivative", "sigmoid_mse_loss", "sigmoid_squared_error", "softmax",
     "softmax_jacobian", "softmax_loss", "softmax_regression", "squared_error", "standardize", "step", "xor",
