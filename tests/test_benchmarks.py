@@ -23,6 +23,8 @@ def test_least_squares_methods_and_peers_are_right():
 def test_iterative_benchmarks_are_right():
   gd = suite.gd_step(2_000, 8, FL, repeats=1, steps=5)
   assert all(r["rel_error"] < 1e-5 for r in gd)
+  impls = [r["impl"] for r in gd]
+  assert any("fused_mse_loss" in i for i in impls) and any("Gram trick" in i for i in impls)
   acc = suite.accuracy_vs_condition([1e1, 1e3], n=2_000, d=16)
   auto = [r for r in acc if r["impl"].endswith("(auto)")]
   assert max(r["rel_error"] for r in auto) < 1e-4
@@ -66,9 +68,6 @@ def test_iterative_least_squares_rows_reach_the_closed_form():
   assert len(rows) == 4
   for r in rows:
     assert r["rel_error"] < 1e-5, r["impl"]
-  gd = suite.gd_step(2_000, 8, FL, repeats=1, steps=5)
-  impls = [r["impl"] for r in gd]
-  assert any("fused_mse_loss" in i for i in impls) and any("Gram trick" in i for i in impls)
 
 
 def test_gpu_profile_runs_on_cpu_at_tiny_sizes(tmp_path):
