@@ -42,8 +42,10 @@ from linmodels.polynomial import (degree_sweep, fit_polynomial, monomial_feature
                                   polynomial_features, predict_polynomial)
 from linmodels.perceptron import (PerceptronResult, fit_perceptron, novikoff_bound,
                                   perceptron_predict)
-from linmodels.softmax_regression import (accuracy, cross_entropy_logit_gradient, fit_softmax, softmax,
-                               lecture_cross_entropy, one_hot, softmax_jacobian, softmax_loss)
+from linmodels.softmax_regression import (accuracy, cross_entropy_logit_gradient, fit_softmax,
+                                          lecture_cross_entropy, one_hot, softmax,
+                                          softmax_jacobian, softmax_loss,
+                                          softmax_value_grad_hessian)
 
 __version__ = "0.1.0"
 
@@ -67,5 +69,6 @@ __all__ = [
     "novikoff_bound",
     "one_hot", "perceptron_predict", "predict",
     "sigmoid", "sigmoid_derivative", "sigmoid_mse_loss", "sigmoid_squared_error", "softmax",
-    "softmax_jacobian", "softmax_loss", "softmax_regression", "squared_error", "standardize", "step", "xor",
+    "softmax_jacobian", "softmax_loss", "softmax_regression", "softmax_value_grad_hessian",
+    "squared_error", "standardize", "step", "xor",
 ]

@@ -65,6 +65,26 @@ def test_unpenalised_matches_sklearn_probabilities(x64, wine2, method, steps):
                              ref.score(xs, labels), rtol=1e-6)
 
 
+def test_value_grad_hessian_pass_over_blocks_matches_autodiff(x64, rng, monkeypatch):
+  # Blocks of 256 rows (the CPU minimum) over 701 rows: two full blocks and an overlapping,
+  # masked remainder; the one pass must equal jax's value, gradient and Hessian of the loss,
+  # in ravel_pytree's order of [W; b].
+  from jax.flatten_util import ravel_pytree
+  from linmodels import row_passes
+  monkeypatch.setattr(row_passes, "_CPU_BLOCK_BYTES", 1)
+  xs = rng.normal(size=(701, 5))
+  labels = rng.integers(0, 4, size=701)
+  p = lm.LinearParams(jnp.asarray(rng.normal(size=(5, 4))), jnp.asarray(rng.normal(size=4)))
+  value, grad, hess = jax.jit(lm.softmax_value_grad_hessian)(p, xs, labels, 0.1)
+  v_ref, g_ref = jax.jit(jax.value_and_grad(lm.softmax_loss))(p, xs, labels, 0.1)
+  flat, unravel = ravel_pytree(p)
+  h_ref = jax.jit(jax.hessian(lambda f: lm.softmax_loss(unravel(f), xs, labels, 0.1)))(flat)
+  np.testing.assert_allclose(value, v_ref, rtol=1e-12)
+  np.testing.assert_allclose(grad.w, g_ref.w, rtol=1e-11, atol=1e-14)
+  np.testing.assert_allclose(grad.b, g_ref.b, rtol=1e-11, atol=1e-14)
+  np.testing.assert_allclose(hess, h_ref, rtol=1e-10, atol=1e-13)
+
+
 def test_penalised_matches_sklearn_on_iris(x64):
   xs, labels = lm.load_iris()
   xs, labels = np.asarray(xs), np.asarray(labels)
