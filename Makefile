@@ -21,8 +21,15 @@ $(STAMP_EXP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[experiments]'
 	touch $@
 
-$(STAMP_BENCH): pyproject.toml | $(VENV)/bin/python
+# PyTorch is a peer the benchmarks measure where installed. TORCH names the requirement: 2.13.0 is
+# the CPU build this machine keeps on disk (elsewhere pip may fetch a CUDA build of several GB);
+# `make bench TORCH=` leaves PyTorch out. (Not in the `bench` extra: the torch of a GPU machine
+# must not be replaced.)
+TORCH ?= torch==2.13.0
+
+$(STAMP_BENCH): pyproject.toml Makefile | $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[bench]'
+	$(if $(TORCH),$(PY) -c 'import torch' 2>/dev/null || $(PY) -m pip install -q '$(TORCH)')
 	touch $@
 
 # Two workers: most of the suite's time is single-threaded XLA compilation.

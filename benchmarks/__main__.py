@@ -14,8 +14,8 @@ import platform
 import sys
 import time
 
-PROBLEMS = ("floors", "least_squares", "accuracy", "gd_step", "logistic", "perceptron", "mlp", "sweeps",
-            "sharded", "least_squares_mixed", "gram_variants", "gram_paths", "residual_passes")
+PROBLEMS = ("floors", "least_squares", "accuracy", "gd_step", "logistic", "softmax", "perceptron", "mlp",
+            "sweeps", "sharded", "least_squares_mixed", "gram_variants", "gram_paths", "residual_passes")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -24,11 +24,13 @@ def _profile(full: bool) -> dict:
     return {"ls_sizes": [(1_000_000, 64), (200_000, 256), (20_000, 1024)],
             "ls_scaling": [(10_000, 64), (100_000, 64), (1_000_000, 64)],
             "conds": [1e1, 1e2, 1e3, 1e4], "gd": (1_000_000, 64), "logistic": (100_000, 100),
+            "softmax": (100_000, 50, 10),
             "perceptron": (100_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 5,
             "sharded": (1_000_003, 64)}
   return {"ls_sizes": [(1_000_000, 64), (200_000, 256), (20_000, 1024)],
           "ls_scaling": [(10_000, 64), (100_000, 64)],
           "conds": [1e1, 1e3, 1e4], "gd": (1_000_000, 64), "logistic": (100_000, 100),
+          "softmax": (20_000, 50, 10),
           "perceptron": (20_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 5,
           "sharded": (200_003, 64)}
 
@@ -90,7 +92,7 @@ def main(argv=None) -> int:
   prof = _profile(args.full)
   if args.tiny:
     prof = {"ls_sizes": [(2_000, 8)], "ls_scaling": [(1_000, 8)], "conds": [1e1, 1e3],
-            "gd": (2_000, 8), "logistic": (500, 5), "perceptron": (300, 3), "mlp": (200, 4, 8),
+            "gd": (2_000, 8), "logistic": (500, 5), "softmax": (300, 4, 3), "perceptron": (300, 3), "mlp": (200, 4, 8),
             "sweep": 8, "repeats": 2, "sharded": (1_003, 4)}
   wanted = args.only or PROBLEMS
   try:
@@ -112,6 +114,8 @@ def main(argv=None) -> int:
   tasks.append(("gd_step", lambda: suite.gd_step(*prof["gd"], fl, repeats=prof["repeats"])))
   tasks.append(("logistic", lambda: suite.logistic(*prof["logistic"], repeats=prof["repeats"])))
   tasks.append(("logistic", lambda: suite.logistic(0, 0, repeats=max(prof["repeats"], 5), real=True)))
+  tasks.append(("softmax", lambda: suite.softmax(*prof["softmax"], repeats=prof["repeats"])))
+  tasks.append(("softmax", lambda: suite.softmax(0, 0, 0, repeats=max(prof["repeats"], 5), real=True)))
   tasks.append(("perceptron", lambda: suite.perceptron(*prof["perceptron"], repeats=prof["repeats"])))
   tasks.append(("mlp", lambda: suite.mlp_step(*prof["mlp"], repeats=prof["repeats"])))
   tasks.append(("sweeps", lambda: suite.sweeps(num=prof["sweep"], repeats=prof["repeats"], fl=fl)))
