@@ -9,13 +9,15 @@ convention, ``w`` of shape ``[in, out]``, as ``flax.linen.Dense``'s kernel).
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
-from linmodels import checks, losses
+from linmodels import checks, losses, row_passes
 from linmodels.linear import HIGHEST
 from linmodels.optimize import FitResult, fit_optax
 
@@ -113,6 +115,55 @@ def mlp_cross_entropy_loss(params: MLPParams, xs: Array, labels: Array, *,
   return jnp.mean(losses.cross_entropy(mlp_apply(params, xs, activation=activation), labels))
 
 
+def _blocked_value_and_grad(row_loss, params, xs, ys):
+  """``mean row_loss`` and its gradient, accumulated over blocks of rows: each block's forward
+  and backward pass run while its activations (`[block, width]`) are in cache."""
+  n = xs.shape[0]
+  width = max(layer.w.shape[1] for layer in params)
+
+  def fn(acc, mask, xb, yb):
+    def block_sum(p):
+      e = row_loss(p, xb, yb)
+      return jnp.sum(e if mask is None else e * mask)
+    value, grad = jax.value_and_grad(block_sum)(params)
+    return acc[0] + value, jax.tree_util.tree_map(jnp.add, acc[1], grad)
+
+  # On CPU blocks of about 2 MiB of the widest layer's activations (one block elsewhere).
+  block_rows = row_passes.cpu_block_rows(n, width) if row_passes._on_cpu() else None
+  init = (jnp.zeros((), xs.dtype), jax.tree_util.tree_map(jnp.zeros_like, params))
+  total, grad = row_passes.reduce_rows(fn, init, (xs, ys), block_rows=block_rows)
+  return total / n, jax.tree_util.tree_map(lambda g: g / n, grad)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _blocked_loss(row_loss, params, xs, ys):
+  """``mean row_loss(params, xs, ys)`` whose gradient comes from ``_blocked_value_and_grad``:
+  ``jax.grad`` of the plain mean writes every layer's activations for all ``n`` rows and reads
+  them back (full-batch Adam at 10k×32, width 256, on 2 CPU cores: 5.9 ms a step against 3.8 ms
+  blocked)."""
+  return _blocked_value_and_grad(row_loss, params, xs, ys)[0]
+
+
+def _blocked_loss_fwd(row_loss, params, xs, ys):
+  value, grad = _blocked_value_and_grad(row_loss, params, xs, ys)
+  return value, (grad, params, xs, ys)
+
+
+def _blocked_loss_bwd(row_loss, res, g):
+  grad, params, xs, ys = res
+  # The data's cotangents from the plain loss (dead code under jit unless asked for).
+  mean_loss = lambda x, y: jnp.mean(row_loss(params, x, y))
+  d_xs = g * jax.grad(mean_loss)(xs, ys)
+  if jnp.issubdtype(ys.dtype, jnp.floating):
+    d_ys = g * jax.grad(mean_loss, argnums=1)(xs, ys)
+  else:  # integer labels
+    d_ys = np.zeros(ys.shape, dtype=jax.dtypes.float0)
+  return jax.tree_util.tree_map(lambda t: g * t, grad), d_xs, d_ys
+
+
+_blocked_loss.defvjp(_blocked_loss_fwd, _blocked_loss_bwd)
+
+
 def fit_mlp(params: MLPParams, xs: Array, ys: Array, optimizer: optax.GradientTransformation, *,
             num_steps: int, activation: str = "relu", task: str = "regression",
             key: Array | None = None, batch_size: int | None = None,
@@ -148,15 +199,21 @@ def fit_mlp(params: MLPParams, xs: Array, ys: Array, optimizer: optax.GradientTr
     ys = ys[:, None] if ys.ndim == 1 else ys
     if ys.shape[1] != d_out:
       raise ValueError(f"ys has {ys.shape[1]} outputs per example but the network has {d_out}")
-    loss = lambda p, xs, ys: mlp_mse_loss(p, xs, ys, activation=activation)
+    loss = functools.partial(mlp_mse_loss, activation=activation)
+    row_loss = lambda p, x, y: jnp.sum(
+        losses.squared_error(mlp_apply(p, x, activation=activation), y), axis=-1)
   elif task == "classification":
     xs = checks.check_xs(xs)
     ys = checks.check_labels(ys, xs.shape[0], num_classes=d_out)
-    loss = lambda p, xs, ys: mlp_cross_entropy_loss(p, xs, ys, activation=activation)
+    loss = functools.partial(mlp_cross_entropy_loss, activation=activation)
+    row_loss = lambda p, x, y: losses.cross_entropy(mlp_apply(p, x, activation=activation), y)
   else:
     raise ValueError(f"unknown task {task!r}; choose 'regression' or 'classification'")
   if xs.shape[1] != d_in:
     raise ValueError(f"xs has {xs.shape[1]} features but the network's input width is {d_in}")
+  if batch_size is None:
+    # Full batch: the same loss, its gradient accumulated block by block (_blocked_loss).
+    loss = functools.partial(_blocked_loss, row_loss)
   return fit_optax(loss, params, (xs, ys), optimizer, num_steps=num_steps, tol=tol, key=key,
                    batch_size=batch_size)
 

@@ -79,6 +79,32 @@ def test_mlp_gradient_against_finite_differences(x64, rng):
               modes=("rev",))
 
 
+def test_blocked_full_batch_gradient_equals_the_plain_one(x64, rng, monkeypatch):
+  # fit_mlp's full-batch loss accumulates its gradient over blocks of rows: with blocks of 256
+  # rows over 701 (two full blocks and a masked, overlapping remainder) its value and gradients,
+  # the data's included, equal jax's of the plain mean loss, for regression and classification.
+  from linmodels import mlp, row_passes
+  monkeypatch.setattr(row_passes, "_CPU_BLOCK_BYTES", 1)
+  xs, ys = jnp.asarray(rng.normal(size=(701, 3))), jnp.asarray(rng.normal(size=(701, 2)))
+  labels = jnp.asarray(rng.integers(0, 2, size=701))
+  params = lm.init_mlp(jax.random.key(0), (3, 8, 2))
+  rows = {
+      "regression": (lambda p, x, y: jnp.sum(lm.squared_error(lm.mlp_apply(p, x, activation="tanh"), y), -1),
+                     lambda p, x, y: lm.mlp_mse_loss(p, x, y, activation="tanh"), ys),
+      "classification": (lambda p, x, y: lm.cross_entropy(lm.mlp_apply(p, x), y),
+                         lm.mlp_cross_entropy_loss, labels)}
+  for row_loss, plain, targets in rows.values():
+    v, g = jax.value_and_grad(lambda p, x: mlp._blocked_loss(row_loss, p, x, targets), (0, 1))(params, xs)
+    v_ref, g_ref = jax.value_and_grad(lambda p, x: plain(p, x, targets), (0, 1))(params, xs)
+    np.testing.assert_allclose(v, v_ref, rtol=1e-13)
+    for a, b in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(g_ref)):
+      np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-14)
+  res = lm.fit_mlp(params, xs, ys, optax.adam(1e-2), num_steps=20, activation="tanh")
+  ref = lm.fit_optax(lambda p, x, y: lm.mlp_mse_loss(p, x, y, activation="tanh"), params, (xs, ys),
+                     optax.adam(1e-2), num_steps=20)
+  np.testing.assert_allclose(res.losses, ref.losses, rtol=1e-11)
+
+
 def test_flax_module_equals_pure_function_and_weights_move_both_ways(rng):
   params = lm.init_mlp(jax.random.key(2), (3, 16, 16, 2))
   xs = jnp.asarray(rng.normal(size=(9, 3)), jnp.float32)
