@@ -103,16 +103,25 @@ def mlp_apply(params: MLPParams, x: Array, *, activation: str = "relu") -> Array
   return h
 
 
+def _squared_error_rows(params, xs, ys, *, activation):
+  """`[n]` ``½ ‖y - f_θ(x)‖²`` of each example."""
+  return jnp.sum(losses.squared_error(mlp_apply(params, xs, activation=activation), ys), axis=-1)
+
+
+def _cross_entropy_rows(params, xs, labels, *, activation):
+  """`[n]` ``CE(softmax(f_θ(x)), y)`` of each example, from logits."""
+  return losses.cross_entropy(mlp_apply(params, xs, activation=activation), labels)
+
+
 def mlp_mse_loss(params: MLPParams, xs: Array, ys: Array, *, activation: str = "relu") -> Array:
   """``½ mean ‖y - f_θ(x)‖²``, the lecture's regression loss in mean form. ys: `[n, d_out]`."""
-  return jnp.mean(jnp.sum(losses.squared_error(mlp_apply(params, xs, activation=activation), ys),
-                          axis=-1))
+  return jnp.mean(_squared_error_rows(params, xs, ys, activation=activation))
 
 
 def mlp_cross_entropy_loss(params: MLPParams, xs: Array, labels: Array, *,
                            activation: str = "relu") -> Array:
   """``mean CE(softmax(f_θ(x)), y)`` from logits, for classification (integer labels `[n]`)."""
-  return jnp.mean(losses.cross_entropy(mlp_apply(params, xs, activation=activation), labels))
+  return jnp.mean(_cross_entropy_rows(params, xs, labels, activation=activation))
 
 
 def _blocked_value_and_grad(row_loss, params, xs, ys):
@@ -199,21 +208,20 @@ def fit_mlp(params: MLPParams, xs: Array, ys: Array, optimizer: optax.GradientTr
     ys = ys[:, None] if ys.ndim == 1 else ys
     if ys.shape[1] != d_out:
       raise ValueError(f"ys has {ys.shape[1]} outputs per example but the network has {d_out}")
-    loss = functools.partial(mlp_mse_loss, activation=activation)
-    row_loss = lambda p, x, y: jnp.sum(
-        losses.squared_error(mlp_apply(p, x, activation=activation), y), axis=-1)
+    row_loss = functools.partial(_squared_error_rows, activation=activation)
   elif task == "classification":
     xs = checks.check_xs(xs)
     ys = checks.check_labels(ys, xs.shape[0], num_classes=d_out)
-    loss = functools.partial(mlp_cross_entropy_loss, activation=activation)
-    row_loss = lambda p, x, y: losses.cross_entropy(mlp_apply(p, x, activation=activation), y)
+    row_loss = functools.partial(_cross_entropy_rows, activation=activation)
   else:
     raise ValueError(f"unknown task {task!r}; choose 'regression' or 'classification'")
   if xs.shape[1] != d_in:
     raise ValueError(f"xs has {xs.shape[1]} features but the network's input width is {d_in}")
   if batch_size is None:
-    # Full batch: the same loss, its gradient accumulated block by block (_blocked_loss).
+    # Full batch: the mean loss with its gradient accumulated block by block (_blocked_loss).
     loss = functools.partial(_blocked_loss, row_loss)
+  else:
+    loss = lambda p, x, y: jnp.mean(row_loss(p, x, y))
   return fit_optax(loss, params, (xs, ys), optimizer, num_steps=num_steps, tol=tol, key=key,
                    batch_size=batch_size)
 

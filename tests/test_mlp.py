@@ -1,5 +1,7 @@
 """MLPs: linearity without activation, init scales, training to the acceptance MSE, flax twin."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -89,9 +91,9 @@ def test_blocked_full_batch_gradient_equals_the_plain_one(x64, rng, monkeypatch)
   labels = jnp.asarray(rng.integers(0, 2, size=701))
   params = lm.init_mlp(jax.random.key(0), (3, 8, 2))
   rows = {
-      "regression": (lambda p, x, y: jnp.sum(lm.squared_error(lm.mlp_apply(p, x, activation="tanh"), y), -1),
+      "regression": (functools.partial(mlp._squared_error_rows, activation="tanh"),
                      lambda p, x, y: lm.mlp_mse_loss(p, x, y, activation="tanh"), ys),
-      "classification": (lambda p, x, y: lm.cross_entropy(lm.mlp_apply(p, x), y),
+      "classification": (functools.partial(mlp._cross_entropy_rows, activation="relu"),
                          lm.mlp_cross_entropy_loss, labels)}
   for row_loss, plain, targets in rows.values():
     v, g = jax.value_and_grad(lambda p, x: mlp._blocked_loss(row_loss, p, x, targets), (0, 1))(params, xs)
