@@ -52,6 +52,7 @@ from jax import lax
 from linmodels import checks, row_passes
 from linmodels.linear import HIGHEST, LinearParams
 from linmodels.row_passes import centred_gram, centring_amplification, residual_sums
+from linmodels.solver_jit import solver_jit
 
 Array = jax.Array
 Method = Literal["auto", "cholesky", "solve", "qr", "svd", "inv", "refine", "mixed"]
@@ -258,7 +259,7 @@ _TF32_EPS = 2.0 ** -11
 _MIXED_MIN_FEATURES = 128
 
 
-@functools.partial(jax.jit, static_argnames=("method", "fit_intercept"))
+@functools.partial(solver_jit, static_argnames=("method", "fit_intercept"))
 def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
   n, d = xs.shape
   dtype = xs.dtype
@@ -462,7 +463,7 @@ def conditioning(xs: Array, *, fit_intercept: bool = True, scale: bool = True,
   return cond, rank
 
 
-@functools.partial(jax.jit, static_argnames=("fit_intercept",))
+@functools.partial(solver_jit, static_argnames=("fit_intercept",))
 def _ridge_path(xs, ys2, l2s, *, fit_intercept: bool):
   d = xs.shape[1]
   x_mean = jnp.mean(xs, axis=0) if fit_intercept else jnp.zeros((d,), xs.dtype)

@@ -28,6 +28,7 @@ import numpy as np
 from linmodels import checks, losses, row_passes
 from linmodels.linear import HIGHEST, LinearParams, predict
 from linmodels.optimize import FitResult, minimize
+from linmodels.solver_jit import solver_jit
 
 Array = jax.Array
 
@@ -316,7 +317,7 @@ def fit_logistic(xs: Array, labels: Array, l2: Array | float = 0.0, *, method: s
   return _fit_logistic(xs, labels, l2, learning_rate, tol, method=method, num_steps=num_steps)
 
 
-@functools.partial(jax.jit, static_argnames=("method", "num_steps"))
+@functools.partial(solver_jit, static_argnames=("method", "num_steps"))
 def _fit_logistic(xs, labels, l2, learning_rate, tol, *, method, num_steps):
   if learning_rate is None:
     learning_rate = smoothness_step(xs, 0.25, l2) if method == "gd" else 0.01

@@ -33,6 +33,7 @@ from jax import lax
 
 from linmodels import checks
 from linmodels.linear import HIGHEST, LinearParams
+from linmodels.solver_jit import solver_jit
 
 Array = jax.Array
 
@@ -73,7 +74,7 @@ def _mistakes(w_aug: Array, xs_aug: Array, signs: Array) -> Array:
   return jnp.where(signs > 0, z < 0, z >= 0)
 
 
-@functools.partial(jax.jit, static_argnames=("max_updates", "return_trajectory"))
+@functools.partial(solver_jit, static_argnames=("max_updates", "return_trajectory"))
 def _fit(key, xs_aug, signs, init_scale, *, max_updates: int, return_trajectory: bool):
   d1 = xs_aug.shape[1]
   key_init, key_pick = jax.random.split(key)

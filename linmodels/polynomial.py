@@ -18,6 +18,7 @@ import jax.numpy as jnp
 from linmodels import checks
 from linmodels.least_squares import lstsq
 from linmodels.linear import LinearParams, predict
+from linmodels.solver_jit import solver_jit
 
 Array = jax.Array
 BASES = ("monomial", "legendre", "chebyshev")
@@ -129,7 +130,7 @@ def predict_polynomial(params: LinearParams, x: Array, *, basis: str = "legendre
   return predict(params, polynomial_features(x, degree, basis=basis, domain=domain))
 
 
-@functools.partial(jax.jit, static_argnames=("max_degree", "basis"))
+@functools.partial(solver_jit, static_argnames=("max_degree", "basis"))
 def degree_sweep(x_train: Array, y_train: Array, x_test: Array, y_test: Array, *,
                  max_degree: int, basis: str = "legendre",
                  domain: tuple[float, float] = (0.0, 1.0)) -> tuple[Array, Array]:
