@@ -58,3 +58,42 @@ def test_shape_errors_raise_under_jit_and_values_are_documented_to_pass():
   # Values are not visible under jit: a NaN propagates into the result instead of raising.
   params = jax.jit(lambda xs, ys: lm.lstsq(xs, ys)[0])(jnp.array([[1.0], [jnp.nan]]), jnp.ones(2))
   assert not np.isfinite(np.asarray(params.w)).all()
+
+
+@pytest.mark.parametrize("x,bad", [
+    (np.array([[1e38, 1e38], [3e38, 1.0]], np.float32), 0),      # the sum overflows; all finite
+    (np.array([[np.inf, -np.inf], [1.0, 2.0]], np.float32), 2),  # the sum cancels to NaN
+    (np.array([[1.0, 2.0], [np.nan, 0.0]], np.float32), 1),
+    (jnp.array([[1.0, -np.inf]]), 1),
+])
+def test_the_one_sum_finiteness_check_agrees_with_an_elementwise_scan(x, bad):
+  assert int((~np.isfinite(np.asarray(x))).sum()) == bad  # the reference
+  if bad:
+    with pytest.raises(ValueError, match=f"xs holds {bad} non-finite value"):
+      lm.check_xs(x)
+  else:
+    lm.check_xs(x)
+
+
+@pytest.mark.parametrize("labels,kw,match", [
+    (np.array([1, -1, 0, 1]), dict(allowed=(-1, 1)), r"values \[0\] outside the allowed set \[-1, 1\]"),
+    (np.array([0, 3, 1, 4], np.int64), dict(num_classes=3), r"values \[3, 4\] outside .*\[0, 1, 2\]"),
+    (np.array([0, 1, 2, 1], np.int8), dict(num_classes=2), r"values \[2\] outside"),
+    (np.array([0.0, 1.0, np.nan, 1.0]), dict(allowed=(0, 1)), "must be integers"),
+    (np.array([True, False, True, True]), dict(num_classes=1), r"values \[1\] outside the allowed set \[0\]"),
+])
+def test_label_value_errors_name_the_values(labels, kw, match):
+  with pytest.raises(ValueError, match=match):
+    lm.check_labels(labels, 4, **kw)
+
+
+@pytest.mark.parametrize("labels,kw", [
+    (np.array([1, -1, -1, 1]), dict(allowed=(-1, 1))),
+    (np.array([0.0, 2.0, 1.0, 2.0]), dict(num_classes=3)),
+    (np.array([True, False, True, True]), dict(allowed=(0, 1))),
+    (jnp.array([4, 0, 2, 1]), dict(num_classes=5)),
+])
+def test_valid_labels_pass_and_keep_their_values(labels, kw):
+  out = lm.check_labels(labels, 4, **kw)
+  assert out.dtype == jnp.int32
+  np.testing.assert_array_equal(out, np.asarray(labels).astype(np.int32))
