@@ -15,7 +15,8 @@ import sys
 import time
 
 PROBLEMS = ("floors", "least_squares", "accuracy", "gd_step", "logistic", "softmax", "perceptron", "mlp",
-            "sweeps", "sharded", "least_squares_mixed", "gram_variants", "gram_paths", "residual_passes")
+            "sweeps", "sharded", "compile_options", "least_squares_mixed", "gram_variants", "gram_paths",
+            "residual_passes")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -120,6 +121,8 @@ def main(argv=None) -> int:
   tasks.append(("mlp", lambda: suite.mlp_step(*prof["mlp"], repeats=prof["repeats"])))
   tasks.append(("sweeps", lambda: suite.sweeps(num=prof["sweep"], repeats=prof["repeats"], fl=fl)))
   tasks.append(("sharded", lambda: suite.sharded(*prof["sharded"], repeats=prof["repeats"])))
+  tasks.append(("compile_options", lambda: suite.compile_options(
+      *((503, 6) if args.tiny else (30_011, 48)), repeats=prof["repeats"])))
   if args.device == "gpu":
     g = ({"ls": (2_000, 16), "mixed": (1_024, 64), "gd": (4_096, 64), "sweep": 8, "repeats": 2}
          if args.tiny else

@@ -523,3 +523,88 @@ def sharded(n: int, d: int, *, repeats: int, devices: int = 8) -> list[Row]:
   for r in rows:
     r["note"] = "simulated devices share this machine's cores"
   return rows
+
+
+def _compile_fitters(n: int, d: int) -> dict:
+  rng = np.random.default_rng(7)
+  xs = jnp.asarray(rng.standard_normal((n, d), dtype=np.float32))
+  ys = xs @ jnp.asarray(rng.standard_normal(d), jnp.float32) + jnp.asarray(
+      rng.standard_normal(n), jnp.float32)
+  labels = (ys > 0).astype(jnp.int32)
+  pxs, plabels, _ = lm.make_separable(jax.random.key(8), n // 6, 10, margin=0.2)
+  jax.block_until_ready((xs, ys, labels, pxs, plabels))
+  return {
+      "lstsq(auto)": lambda: lm.lstsq(xs, ys)[0],
+      "lstsq(cholesky)": lambda: lm.lstsq(xs, ys, method="cholesky")[0],
+      "ridge_path (64 strengths)": lambda: lm.ridge_path(xs, ys, jnp.logspace(-3, 3, 64)),
+      "fit_logistic(newton)": lambda: lm.fit_logistic(xs, labels).params,
+      "fit_logistic(lbfgs)": lambda: lm.fit_logistic(xs, labels, method="lbfgs").params,
+      "fit_perceptron": lambda: lm.fit_perceptron(jax.random.key(0), pxs, plabels,
+                                                  max_updates=20_000).params,
+  }
+
+
+def _first_call_child(name: str, n: int, d: int) -> None:
+  """In a fresh process: prints the seconds of the first call of one of ``_compile_fitters``."""
+  import time
+  fn = _compile_fitters(n, d)[name]
+  t0 = time.perf_counter()
+  jax.block_until_ready(fn())
+  print(time.perf_counter() - t0)
+
+
+def compile_options(n: int, d: int, *, repeats: int, fitters: tuple[str, ...] | None = None
+                    ) -> list[Row]:
+  """``linmodels.solver_jit``'s CPU compile options against XLA's defaults, fitter by fitter.
+
+  The first call of each fitter (its public function) is timed in a fresh Python process, as a
+  user's script meets it, once as ``solver_jit`` compiles it and once with
+  ``LINMODELS_XLA_DEFAULT=1``: in one process, whichever ran first also paid for compiling the
+  small eager operations around the solver, and the other found them compiled. The run times
+  are then taken in this process, the two variants in turns, and ``rel_error`` compares their
+  fits. ``compile_s`` is the fresh process's first call less the median run time. ``fitters``
+  picks some of them by name (all by default).
+  """
+  import os
+  import subprocess
+
+  def child(name, defaults):
+    env = dict(os.environ, LINMODELS_XLA_DEFAULT="1" if defaults else "0")
+    code = (f"from benchmarks import suite; suite._first_call_child({name!r}, {n}, {d})")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+  def with_defaults(fn):
+    def call():
+      old = os.environ.get("LINMODELS_XLA_DEFAULT")
+      os.environ["LINMODELS_XLA_DEFAULT"] = "1"
+      try:
+        return fn()
+      finally:
+        if old is None:
+          del os.environ["LINMODELS_XLA_DEFAULT"]
+        else:
+          os.environ["LINMODELS_XLA_DEFAULT"] = old
+    return call
+
+  def leaves(m):
+    return np.concatenate([np.ravel(v) for v in jax.tree_util.tree_leaves(m["result"])])
+
+  rows = []
+  for name, fn in _compile_fitters(n, d).items():
+    if fitters is not None and name not in fitters:
+      continue
+    ms = measure_interleaved({"solver_jit": fn, "defaults": with_defaults(fn)}, repeats=repeats)
+    for key, defaults in (("solver_jit", False), ("defaults", True)):
+      m = ms[key]
+      m["first_call_s"] = child(name, defaults)
+      m["compile_s"] = max(m["first_call_s"] - m["median_s"], 0.0)
+    a, b = ms["solver_jit"], ms["defaults"]
+    rows.append(_row("compile_options", f"{n}x{d}", f"linmodels {name}", a,
+                     rel_error=_rel(leaves(a), leaves(b)),
+                     note="CPU compile options (solver_jit); first call in a fresh process; "
+                          "rel. error: against XLA's defaults"))
+    rows.append(_row("compile_options", f"{n}x{d}", f"{name}, XLA defaults", b,
+                     note="LINMODELS_XLA_DEFAULT=1; first call in a fresh process"))
+  return rows

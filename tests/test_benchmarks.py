@@ -70,6 +70,14 @@ def test_mlp_sweep_and_sharded_benchmarks_are_right():
   assert len(sharded) == 4 and "4 devices" in sharded[0]["size"]
 
 
+def test_compile_options_rows_compare_the_same_fit():
+  rows = suite.compile_options(503, 6, repeats=1, fitters=("lstsq(auto)",))
+  assert [r["impl"] for r in rows] == ["linmodels lstsq(auto)", "lstsq(auto), XLA defaults"]
+  assert rows[0]["rel_error"] < 1e-6
+  for r in rows:  # first calls from the child processes
+    assert r["first_call_s"] > 0 and r["compile_s"] >= 0
+
+
 def test_iterative_least_squares_rows_reach_the_closed_form():
   rows = suite.least_squares_iterative(5_000, 8, FL, repeats=1)
   assert len(rows) == 4
