@@ -260,7 +260,10 @@ _MIXED_MIN_FEATURES = 128
 
 
 @functools.partial(solver_jit, static_argnames=("method", "fit_intercept"))
-def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
+def _lstsq(xs, ys, sw, l2, rcond, *, method: str, fit_intercept: bool):
+  # `[n]` targets become one column and the answer is squeezed back inside the compiled program:
+  # as eager operations around it they cost a dispatch each per call.
+  ys2 = ys if ys.ndim == 2 else ys[:, None]
   n, d = xs.shape
   dtype = xs.dtype
   l2 = jnp.asarray(l2, dtype)
@@ -361,7 +364,9 @@ def _lstsq(xs, ys2, sw, l2, rcond, *, method: str, fit_intercept: bool):
   b = y_mean - _mm(x_mean, w)
   info = LstsqInfo(rank=jnp.asarray(rank, jnp.int32), cond=jnp.asarray(cond, dtype),
                    stable=jnp.asarray(stable))
-  return w, b, info
+  if ys.ndim == 1:
+    w, b = w[:, 0], b[0]
+  return LinearParams(w=w, b=b), info
 
 
 def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "auto",
@@ -423,11 +428,7 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
     # factor the same Gram matrix as "auto" under a stricter gate, and compile both paths.
     method = "auto"
   sw = checks.check_weights(sample_weight, xs.shape[0], xs.dtype)
-  ys2 = ys if ys.ndim == 2 else ys[:, None]
-  w, b, info = _lstsq(xs, ys2, sw, l2, rcond, method=method, fit_intercept=fit_intercept)
-  if ys.ndim == 1:
-    w, b = w[:, 0], b[0]
-  return LinearParams(w=w, b=b), info
+  return _lstsq(xs, ys, sw, l2, rcond, method=method, fit_intercept=fit_intercept)
 
 
 def conditioning(xs: Array, *, fit_intercept: bool = True, scale: bool = True,
@@ -464,7 +465,8 @@ def conditioning(xs: Array, *, fit_intercept: bool = True, scale: bool = True,
 
 
 @functools.partial(solver_jit, static_argnames=("fit_intercept",))
-def _ridge_path(xs, ys2, l2s, *, fit_intercept: bool):
+def _ridge_path(xs, ys, l2s, *, fit_intercept: bool):
+  ys2 = ys if ys.ndim == 2 else ys[:, None]
   d = xs.shape[1]
   x_mean = jnp.mean(xs, axis=0) if fit_intercept else jnp.zeros((d,), xs.dtype)
   y_mean = jnp.mean(ys2, axis=0) if fit_intercept else jnp.zeros(ys2.shape[1:], xs.dtype)
@@ -476,7 +478,10 @@ def _ridge_path(xs, ys2, l2s, *, fit_intercept: bool):
     w, _ = _svd_solve(uty, s, vt, l2, cutoff)
     return w, y_mean - _mm(x_mean, w)
 
-  return jax.vmap(one)(l2s)
+  w, b = jax.vmap(one)(l2s)
+  if ys.ndim == 1:
+    w, b = w[..., 0], b[..., 0]
+  return LinearParams(w, b)
 
 
 def ridge_path(xs: Array, ys: Array, l2s: Array, *, fit_intercept: bool = True) -> LinearParams:
@@ -504,8 +509,4 @@ def ridge_path(xs: Array, ys: Array, l2s: Array, *, fit_intercept: bool = True) 
   l2s = checks.as_float(l2s, "l2s").astype(xs.dtype)
   if l2s.ndim != 1:
     raise ValueError(f"l2s must be 1-D [m], got shape {tuple(l2s.shape)}")
-  ys2 = ys if ys.ndim == 2 else ys[:, None]
-  w, b = _ridge_path(xs, ys2, l2s, fit_intercept=fit_intercept)
-  if ys.ndim == 1:
-    w, b = w[..., 0], b[..., 0]
-  return LinearParams(w, b)
+  return _ridge_path(xs, ys, l2s, fit_intercept=fit_intercept)

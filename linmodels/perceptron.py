@@ -75,7 +75,12 @@ def _mistakes(w_aug: Array, xs_aug: Array, signs: Array) -> Array:
 
 
 @functools.partial(solver_jit, static_argnames=("max_updates", "return_trajectory"))
-def _fit(key, xs_aug, signs, init_scale, *, max_updates: int, return_trajectory: bool):
+def _fit(key, xs, labels, init_scale, *, max_updates: int, return_trajectory: bool):
+  # [X 1] and the signs are formed inside the compiled program (eagerly, each was a dispatch
+  # per call and a copy of X).
+  xs_aug = jnp.concatenate([xs, jnp.ones((xs.shape[0], 1), xs.dtype)], axis=1)
+  signs = to_signs(labels).astype(xs.dtype)
+  init_scale = jnp.asarray(init_scale, xs.dtype)
   d1 = xs_aug.shape[1]
   key_init, key_pick = jax.random.split(key)
   w0 = init_scale * jax.random.normal(key_init, (d1,), xs_aug.dtype)
@@ -107,7 +112,8 @@ def _fit(key, xs_aug, signs, init_scale, *, max_updates: int, return_trajectory:
   if return_trajectory:
     rows = jnp.arange(max_updates + 1)[:, None]
     traj = jnp.where(rows <= s.updates, traj, jnp.broadcast_to(s.w, traj.shape))
-  return s.w, ~jnp.any(s.mistakes), s.updates, jnp.sum(s.mistakes).astype(jnp.int32), traj
+  return PerceptronResult(LinearParams(s.w[:-1], s.w[-1]), ~jnp.any(s.mistakes), s.updates,
+                          jnp.sum(s.mistakes).astype(jnp.int32), traj)
 
 
 def fit_perceptron(key: Array, xs: Array, labels: Array, *, max_updates: int = 10_000,
@@ -140,11 +146,8 @@ def fit_perceptron(key: Array, xs: Array, labels: Array, *, max_updates: int = 1
   xs = checks.check_xs(xs)
   n = xs.shape[0]
   labels = checks.check_binary_labels(labels, n)
-  xs_aug = jnp.concatenate([xs, jnp.ones((n, 1), xs.dtype)], axis=1)
-  w, converged, updates, mistakes, traj = _fit(
-      key, xs_aug, to_signs(labels).astype(xs.dtype), jnp.asarray(init_scale, xs.dtype),
-      max_updates=max_updates, return_trajectory=return_trajectory)
-  return PerceptronResult(LinearParams(w[:-1], w[-1]), converged, updates, mistakes, traj)
+  return _fit(key, xs, labels, init_scale, max_updates=max_updates,
+              return_trajectory=return_trajectory)
 
 
 def novikoff_bound(xs: Array, labels: Array, separator: LinearParams) -> Array:
