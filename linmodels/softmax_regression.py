@@ -183,7 +183,7 @@ def fit_softmax(xs: Array, labels: Array, l2: Array | float = 0.0, *,
       raise ValueError("num_classes must be given when labels are traced")
     num_classes = int(np.max(np.asarray(labels))) + 1
   labels = checks.check_labels(labels, xs.shape[0], num_classes=num_classes)
-  if checks.is_concrete(labels) and len(np.unique(np.asarray(labels))) < 2:
+  if checks.is_concrete(labels) and np.ptp(np.asarray(labels)) == 0:
     raise ValueError(f"labels hold a single class ({int(labels[0])}): a classifier needs two or more")
   if num_steps is None:
     num_steps = {"lbfgs": 500, "newton": 50}.get(method, 5000)
