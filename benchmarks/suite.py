@@ -531,14 +531,16 @@ def _compile_fitters(n: int, d: int) -> dict:
   ys = xs @ jnp.asarray(rng.standard_normal(d), jnp.float32) + jnp.asarray(
       rng.standard_normal(n), jnp.float32)
   labels = (ys > 0).astype(jnp.int32)
+  classes = jnp.asarray(np.digitize(np.asarray(ys), [-1.0, 1.0]).astype(np.int32))
   pxs, plabels, _ = lm.make_separable(jax.random.key(8), n // 6, 10, margin=0.2)
-  jax.block_until_ready((xs, ys, labels, pxs, plabels))
+  jax.block_until_ready((xs, ys, labels, classes, pxs, plabels))
   return {
       "lstsq(auto)": lambda: lm.lstsq(xs, ys)[0],
       "lstsq(cholesky)": lambda: lm.lstsq(xs, ys, method="cholesky")[0],
       "ridge_path (64 strengths)": lambda: lm.ridge_path(xs, ys, jnp.logspace(-3, 3, 64)),
       "fit_logistic(newton)": lambda: lm.fit_logistic(xs, labels).params,
       "fit_logistic(lbfgs)": lambda: lm.fit_logistic(xs, labels, method="lbfgs").params,
+      "fit_softmax(lbfgs)": lambda: lm.fit_softmax(xs, classes, num_classes=3).params,
       "fit_perceptron": lambda: lm.fit_perceptron(jax.random.key(0), pxs, plabels,
                                                   max_updates=20_000).params,
   }

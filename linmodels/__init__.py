@@ -43,8 +43,8 @@ from linmodels.polynomial import (degree_sweep, fit_polynomial, monomial_feature
 from linmodels.perceptron import (PerceptronResult, fit_perceptron, novikoff_bound,
                                   perceptron_predict)
 from linmodels.softmax_regression import (accuracy, cross_entropy_logit_gradient, fit_softmax,
-                                          lecture_cross_entropy, one_hot, softmax,
-                                          softmax_jacobian, softmax_loss,
+                                          fused_softmax_loss, lecture_cross_entropy, one_hot,
+                                          softmax, softmax_jacobian, softmax_loss,
                                           softmax_value_grad_hessian)
 
 __version__ = "0.1.0"
@@ -52,7 +52,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ClassifierResult", "Dense", "FitResult", "GaussianParams", "LinearParams", "LstsqInfo",
     "NewtonState",
-    "PerceptronResult", "accuracy", "fused_logistic_loss", "fused_mse_loss", "gram_mse_loss", "mse_stats", "pallas_gradient",
+    "PerceptronResult", "accuracy", "fused_logistic_loss", "fused_mse_loss", "fused_softmax_loss", "gram_mse_loss", "mse_stats", "pallas_gradient",
     "row_passes", "bce_gradient", "bernoulli_nll", "binary_cross_entropy",
     "categorical_nll", "check_labels", "degree_sweep", "distributed", "fit_mlp", "fit_polynomial",
     "flax_interop", "init_mlp", "mlp_apply", "mlp_cross_entropy_loss", "mlp_mse_loss",

@@ -26,6 +26,7 @@ from linmodels import checks, losses, row_passes
 from linmodels.linear import HIGHEST, LinearParams, predict
 from linmodels.logistic_regression import ClassifierResult, default_tol, smoothness_step, with_separation
 from linmodels.optimize import minimize
+from linmodels.solver_jit import solver_jit
 
 Array = jax.Array
 
@@ -81,6 +82,75 @@ def softmax_loss(params: LinearParams, xs: Array, labels: Array,
   """
   return (jnp.mean(losses.cross_entropy(predict(params, xs), labels))
           + 0.5 * l2 * jnp.sum(params.w * params.w))
+
+
+def _ce_pass(params, xs, labels):
+  """``(Σ CE, Σ x (p - y)ᵀ, Σ (p - y))`` in one blocked pass over the rows."""
+  d, c = params.w.shape
+
+  def fn(acc, mask, xb, yb):
+    total, gw, gb = acc
+    z = predict(params, xb)
+    r = softmax(z) - one_hot(yb, c, z.dtype)
+    ce = losses.cross_entropy(z, yb)
+    if mask is not None:
+      r, ce = r * mask[:, None], ce * mask
+    return (total + jnp.sum(ce), gw + jnp.matmul(xb.T, r, precision=HIGHEST),
+            gb + jnp.sum(r, axis=0))
+
+  init = (jnp.zeros((), xs.dtype), jnp.zeros((d, c), xs.dtype), jnp.zeros((c,), xs.dtype))
+  return row_passes.reduce_rows(fn, init, (xs, labels))
+
+
+@jax.custom_vjp
+def _fused_ce(params, xs, labels):
+  return _ce_pass(params, xs, labels)[0] / xs.shape[0]
+
+
+def _fused_ce_fwd(params, xs, labels):
+  total, gw, gb = _ce_pass(params, xs, labels)
+  n = xs.shape[0]
+  return total / n, (params, xs, labels, LinearParams(gw / n, gb / n))
+
+
+def _fused_ce_bwd(res, g):
+  params, xs, labels, grad = res
+  # The inputs' cotangent (dead code under jit unless asked for); integer labels have none.
+  r = softmax(predict(params, xs)) - one_hot(labels, params.w.shape[1], xs.dtype)
+  d_xs = jnp.matmul(r, params.w.T, precision=HIGHEST) / xs.shape[0]
+  return jax.tree_util.tree_map(lambda t: g * t, grad), g * d_xs, None
+
+
+_fused_ce.defvjp(_fused_ce_fwd, _fused_ce_bwd)
+
+
+def fused_softmax_loss(params: LinearParams, xs: Array, labels: Array,
+                       l2: Array | float = 0.0) -> Array:
+  """``softmax_loss`` whose value and gradient come from one blocked pass over ``X``.
+
+  The same objective ``mean CE + ½ l2 ‖W‖²_F`` with the lecture's gradient ``dL/dz = p - y`` as a
+  custom VJP: ``Xᵀ(P - Y) / n`` accumulated over blocks of rows together with the loss. The
+  fitters use it. ``jax.grad`` of ``softmax_loss`` goes through optax's integer-label
+  cross-entropy, whose gather becomes a scatter in the gradient: an L-BFGS fit at 20k×50 with
+  10 classes took 66 against 44 ms here and 3.9 against 2.7 s to compile.
+
+  Args:
+    params: ``LinearParams`` with `w` `[d, C]`, `b` `[C]`.
+    xs: `[n, d]` inputs.
+    labels: `[n]` integer classes in ``0 .. C-1``.
+    l2: `[]` ridge strength on ``W`` (the biases are not penalised).
+
+  Returns:
+    `[]` the loss.
+
+  >>> p = LinearParams(jnp.array([[0.3, -0.2, 0.0]]), jnp.array([0.1, 0.0, -0.1]))
+  >>> xs, labels = jnp.array([[1.0], [-1.0], [0.2]]), jnp.array([0, 2, 1])
+  >>> g1 = jax.grad(fused_softmax_loss)(p, xs, labels, 0.1)
+  >>> g2 = jax.grad(softmax_loss)(p, xs, labels, 0.1)
+  >>> bool(jnp.allclose(g1.w, g2.w) and jnp.allclose(g1.b, g2.b))
+  True
+  """
+  return _fused_ce(params, xs, labels) + 0.5 * l2 * jnp.sum(params.w * params.w)
 
 
 def softmax_value_grad_hessian(params: LinearParams, xs: Array, labels: Array,
@@ -193,13 +263,13 @@ def fit_softmax(xs: Array, labels: Array, l2: Array | float = 0.0, *,
                       num_steps=num_steps)
 
 
-@functools.partial(jax.jit, static_argnames=("num_classes", "method", "num_steps"))
+@functools.partial(solver_jit, static_argnames=("num_classes", "method", "num_steps"))
 def _fit_softmax(xs, labels, l2, learning_rate, tol, *, num_classes, method, num_steps):
   if learning_rate is None:
     learning_rate = smoothness_step(xs, 0.5, l2) if method == "gd" else 0.01
   d = xs.shape[1]
   p0 = LinearParams(jnp.zeros((d, num_classes), xs.dtype), jnp.zeros((num_classes,), xs.dtype))
-  result = minimize(softmax_loss, p0, (xs, labels, l2), method=method, num_steps=num_steps,
+  result = minimize(fused_softmax_loss, p0, (xs, labels, l2), method=method, num_steps=num_steps,
                     learning_rate=learning_rate, tol=tol, pseudo_inverse=True,
                     value_grad_hessian_fn=lambda p: softmax_value_grad_hessian(p, xs, labels, l2))
   all_correct = jnp.all(predict_labels(result.params, xs) == labels)

@@ -85,6 +85,23 @@ def test_value_grad_hessian_pass_over_blocks_matches_autodiff(x64, rng, monkeypa
   np.testing.assert_allclose(hess, h_ref, rtol=1e-10, atol=1e-13)
 
 
+def test_fused_loss_over_blocks_matches_softmax_loss_with_gradients(x64, rng, monkeypatch):
+  # The same blocks as above (two full, one masked remainder); the data's cotangent too.
+  from linmodels import row_passes
+  monkeypatch.setattr(row_passes, "_CPU_BLOCK_BYTES", 1)
+  xs = rng.normal(size=(701, 5))
+  labels = rng.integers(0, 4, size=701)
+  p = lm.LinearParams(jnp.asarray(rng.normal(size=(5, 4))), jnp.asarray(rng.normal(size=4)))
+  v, g = jax.jit(jax.value_and_grad(lm.fused_softmax_loss))(p, xs, labels, 0.1)
+  v_ref, g_ref = jax.jit(jax.value_and_grad(lm.softmax_loss))(p, xs, labels, 0.1)
+  np.testing.assert_allclose(v, v_ref, rtol=1e-12)
+  np.testing.assert_allclose(g.w, g_ref.w, rtol=1e-11, atol=1e-14)
+  np.testing.assert_allclose(g.b, g_ref.b, rtol=1e-11, atol=1e-14)
+  dx = jax.jit(jax.grad(lm.fused_softmax_loss, argnums=1))(p, xs, labels)
+  dx_ref = jax.jit(jax.grad(lm.softmax_loss, argnums=1))(p, xs, labels)
+  np.testing.assert_allclose(dx, dx_ref, rtol=1e-11, atol=1e-15)
+
+
 def test_penalised_matches_sklearn_on_iris(x64):
   xs, labels = lm.load_iris()
   xs, labels = np.asarray(xs), np.asarray(labels)

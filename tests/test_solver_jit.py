@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import linmodels as lm
-from linmodels import least_squares, logistic_regression, perceptron, solver_jit
+from linmodels import (least_squares, logistic_regression, perceptron, softmax_regression,
+                       solver_jit)
 
 
 def _sizes(f):
@@ -48,7 +49,7 @@ def test_other_value_errors_are_not_swallowed():
     jax.jit(lambda: f(np.ones(3)))()
 
 
-def _fits(xs, ys, labels, signs):
+def _fits(xs, ys, labels, signs, classes):
   return [
       lm.lstsq(xs, ys)[0],
       lm.lstsq(xs, ys, method="cholesky")[0],
@@ -56,6 +57,7 @@ def _fits(xs, ys, labels, signs):
       lm.fit_logistic(xs, labels).params,
       lm.fit_logistic(xs, labels, method="lbfgs").params,
       lm.fit_perceptron(jax.random.key(0), xs, signs).params,
+      lm.fit_softmax(xs, classes).params,
   ]
 
 
@@ -66,13 +68,14 @@ def test_the_solvers_give_the_same_fits_with_and_without_the_options(monkeypatch
   ys = xs @ w + 0.3 * rng.standard_normal(300).astype(np.float32)
   labels = (ys + rng.standard_normal(300) > 0).astype(np.int32)   # overlapping classes
   signs = (xs @ w > 0).astype(np.int32)                             # separable
+  classes = np.digitize(ys + rng.standard_normal(300), [-1.0, 1.0])   # three, overlapping
   jitted = [least_squares._lstsq, least_squares._ridge_path, logistic_regression._fit_logistic,
-            perceptron._fit]
+            perceptron._fit, softmax_regression._fit_softmax]
   monkeypatch.delenv("LINMODELS_XLA_DEFAULT", raising=False)
-  with_options = _fits(xs, ys, labels, signs)
+  with_options = _fits(xs, ys, labels, signs, classes)
   assert all(f.cpu._cache_size() > 0 for f in jitted)
   monkeypatch.setenv("LINMODELS_XLA_DEFAULT", "1")
-  plain = _fits(xs, ys, labels, signs)
+  plain = _fits(xs, ys, labels, signs, classes)
   assert all(f.plain._cache_size() > 0 for f in jitted)
   for a, b in zip(with_options, plain):
     for u, v in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
