@@ -181,7 +181,17 @@ def _section(result, title) -> list[str]:
           "### All results", "",
           "Times are medians over the repeats after a warm-up call; `compile ms` is the first "
           "call's extra time; `× floor` divides by the time to read the data once (least squares) "
-          "or twice (a gradient step) at the measured bandwidth.", "", table(result["rows"]), ""]
+          "or twice (a gradient step) at the measured bandwidth. " + _how_called(result), "",
+          table(result["rows"]), ""]
+
+
+def _how_called(result) -> str:
+  if any(r["problem"] == "compile_options" for r in result["rows"]):
+    return ("linmodels' closed forms and classifiers are timed as a user calls them: the public "
+            "function, input checks included. The `compile_options` rows time each fitter's "
+            "first call in a fresh process, with and without `linmodels.solver_jit`'s CPU "
+            "options.")
+  return "linmodels' solvers are timed inside a `jax.jit`, without the input checks."
 
 
 def results_markdown(result, gpu_result=None) -> str:
