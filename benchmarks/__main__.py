@@ -121,8 +121,12 @@ def main(argv=None) -> int:
   tasks.append(("mlp", lambda: suite.mlp_step(*prof["mlp"], repeats=prof["repeats"])))
   tasks.append(("sweeps", lambda: suite.sweeps(num=prof["sweep"], repeats=prof["repeats"], fl=fl)))
   tasks.append(("sharded", lambda: suite.sharded(*prof["sharded"], repeats=prof["repeats"])))
+  # Two fresh processes per fitter: the quick profile times each public fitter with its default
+  # method, --full adds lstsq(cholesky), ridge_path and fit_logistic(lbfgs).
   tasks.append(("compile_options", lambda: suite.compile_options(
-      *((503, 6) if args.tiny else (30_011, 48)), repeats=prof["repeats"])))
+      *((503, 6) if args.tiny else (30_011, 48)), repeats=prof["repeats"],
+      fitters=None if args.full else ("lstsq(auto)", "fit_logistic(newton)", "fit_softmax(lbfgs)",
+                                      "fit_perceptron"))))
   if args.device == "gpu":
     g = ({"ls": (2_000, 16), "mixed": (1_024, 64), "gd": (4_096, 64), "sweep": 8, "repeats": 2}
          if args.tiny else
