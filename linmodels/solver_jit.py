@@ -21,8 +21,8 @@ float32, compile seconds from the same lowered program, run times interleaved in
 The fitted numbers were bit-for-bit the same in every row. A user meets the first call in a fresh
 process, which adds tracing and the small eager operations around the solver; ``python -m
 benchmarks --only compile_options`` times it both ways (at 30k×48, the run in
-``benchmarks/RESULTS.md``: lstsq auto 2.96 → 1.98 s, fit_logistic newton 2.62 → 1.98 s and
-lbfgs 3.38 → 2.41 s, fit_softmax lbfgs 3.30 → 2.32 s, fit_perceptron 1.25 → 0.94 s). ``fit_softmax`` takes the options too
+``benchmarks/RESULTS.md``: lstsq auto 2.91 → 1.75 s, fit_logistic newton 2.43 → 1.98 s,
+fit_softmax lbfgs 3.26 → 2.46 s, fit_perceptron 1.11 → 0.96 s). ``fit_softmax`` takes the options too
 since its fits use ``fused_softmax_loss`` (L-BFGS at 20k×50 with 10 classes: compile 1.86 → 1.11
 s, 33.1 → 33.2 ms); through the autodiff gradient of optax's cross-entropy the older emitters
 had made it 30% slower. Where they still make the code slower, the default stays: ``fit_mlp``
