@@ -213,6 +213,13 @@ def check_binary_labels(labels: Any, n: int, *, name: str = "labels") -> Array:
     labels = check_labels(labels, n, allowed=allowed, name=name)
     if allowed == (0, 1):
       return labels
-    return jnp.asarray((np.asarray(labels) > 0).astype(np.int32))
+    return jnp.asarray((lab > 0).astype(np.int32))
   labels = check_labels(labels, n, allowed=(0, 1), name=name)
   return (labels > 0).astype(jnp.int32)
+
+
+def check_two_classes(labels: Array, name: str = "labels") -> None:
+  """Raises ``ValueError`` if concrete ``labels`` hold one class only: no classifier to fit."""
+  if is_concrete(labels) and labels.size and np.ptp(np.asarray(labels)) == 0:
+    raise ValueError(f"{name} hold a single class ({int(labels[0])}) in all {labels.shape[0]} "
+                     "examples: a classifier needs two or more")

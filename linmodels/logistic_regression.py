@@ -23,7 +23,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from linmodels import checks, losses, row_passes
 from linmodels.linear import HIGHEST, LinearParams, predict
@@ -172,7 +171,7 @@ def _irls_pass(params, xs, labels, l2):
 
 
 def _bce_pass(params, xs, labels):
-  """``(Σ BCE, Σ (σ - y) x, Σ (σ - y))`` in one blocked pass over the rows."""
+  """``(Σ BCE, Σ (σ - y) [x 1])`` in one blocked pass over the rows."""
   d = xs.shape[1]
 
   def fn(acc, mask, xb, yb):
@@ -185,30 +184,12 @@ def _bce_pass(params, xs, labels):
     return (total + jnp.sum(bce), gw + jnp.matmul(r, xb, precision=HIGHEST), gb + jnp.sum(r))
 
   init = (jnp.zeros((), xs.dtype), jnp.zeros((d,), xs.dtype), jnp.zeros((), xs.dtype))
-  return row_passes.reduce_rows(fn, init, (xs, labels))
+  total, gw, gb = row_passes.reduce_rows(fn, init, (xs, labels))
+  return total, LinearParams(gw, gb)
 
 
-@jax.custom_vjp
-def _fused_bce(params, xs, labels):
-  return _bce_pass(params, xs, labels)[0] / xs.shape[0]
-
-
-def _fused_bce_fwd(params, xs, labels):
-  total, gw, gb = _bce_pass(params, xs, labels)
-  n = xs.shape[0]
-  return total / n, (params, xs, labels, LinearParams(gw / n, gb / n))
-
-
-def _fused_bce_bwd(res, g):
-  params, xs, labels, grad = res
-  n = xs.shape[0]
-  # Cotangents for the data (dropped as dead code under jit unless asked for).
-  z = predict(params, xs)
-  d_xs = (sigmoid(z) - labels)[:, None] * params.w[None, :] / n
-  return jax.tree_util.tree_map(lambda t: g * t, grad), g * d_xs, -g * z / n
-
-
-_fused_bce.defvjp(_fused_bce_fwd, _fused_bce_bwd)
+_fused_bce = row_passes.mean_over_rows(
+    lambda params, xs, labels: losses.binary_cross_entropy(predict(params, xs), labels), _bce_pass)
 
 
 def fused_logistic_loss(params: LinearParams, xs: Array, labels: Array,
@@ -334,7 +315,5 @@ def _fit_logistic(xs, labels, l2, learning_rate, tol, *, method, num_steps):
 def _check_binary(xs, labels):
   xs = checks.check_xs(xs)
   labels = checks.check_binary_labels(labels, xs.shape[0])
-  if checks.is_concrete(labels) and np.ptp(np.asarray(labels)) == 0:
-    raise ValueError(f"labels hold a single class ({int(labels[0])}) in all {labels.shape[0]} "
-                     "examples: a classifier needs both")
+  checks.check_two_classes(labels)
   return xs, labels

@@ -29,6 +29,7 @@ from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from linmodels import pallas_gradient
@@ -75,6 +76,40 @@ def reduce_rows(fn: Callable, init, arrays: tuple, *, block_rows: int | None = N
 
   acc, _ = lax.scan(body, init, jnp.arange(nb + (rem > 0)))
   return acc
+
+
+def mean_over_rows(row_loss: Callable, row_pass: Callable) -> Callable:
+  """``(params, xs, ys) -> mean row_loss(params, xs, ys)`` whose value and parameter gradient come
+  from one pass over the rows.
+
+  ``row_loss(params, xs, ys)`` is the `[n]` per-example loss; ``row_pass(params, xs, ys)`` returns
+  ``(Σ loss, Σ ∇_params loss)`` from one pass (typically ``reduce_rows`` over blocks). The result
+  is a custom VJP: its parameter gradient is the pass's, while the data's cotangents come from
+  autodiff of the plain mean (dead code under ``jit`` unless asked for; integer labels get none).
+  ``fused_logistic_loss``, ``fused_softmax_loss`` and ``fit_mlp``'s full-batch loss are built on
+  it.
+  """
+  @jax.custom_vjp
+  def mean(params, xs, ys):
+    return row_pass(params, xs, ys)[0] / xs.shape[0]
+
+  def fwd(params, xs, ys):
+    total, grad = row_pass(params, xs, ys)
+    n = xs.shape[0]
+    return total / n, (jax.tree_util.tree_map(lambda t: t / n, grad), params, xs, ys)
+
+  def bwd(res, g):
+    grad, params, xs, ys = res
+    plain = lambda x, y: jnp.mean(row_loss(params, x, y))
+    d_xs = g * jax.grad(plain)(xs, ys)
+    if jnp.issubdtype(ys.dtype, jnp.floating):
+      d_ys = g * jax.grad(plain, argnums=1)(xs, ys)
+    else:  # integer labels
+      d_ys = np.zeros(ys.shape, dtype=jax.dtypes.float0)
+    return jax.tree_util.tree_map(lambda t: g * t, grad), d_xs, d_ys
+
+  mean.defvjp(fwd, bwd)
+  return mean
 
 
 def _even_blocks(n: int, target: int) -> int:

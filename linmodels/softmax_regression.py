@@ -85,7 +85,7 @@ def softmax_loss(params: LinearParams, xs: Array, labels: Array,
 
 
 def _ce_pass(params, xs, labels):
-  """``(Σ CE, Σ x (p - y)ᵀ, Σ (p - y))`` in one blocked pass over the rows."""
+  """``(Σ CE, Σ [x 1] (p - y)ᵀ)`` in one blocked pass over the rows."""
   d, c = params.w.shape
 
   def fn(acc, mask, xb, yb):
@@ -99,29 +99,12 @@ def _ce_pass(params, xs, labels):
             gb + jnp.sum(r, axis=0))
 
   init = (jnp.zeros((), xs.dtype), jnp.zeros((d, c), xs.dtype), jnp.zeros((c,), xs.dtype))
-  return row_passes.reduce_rows(fn, init, (xs, labels))
+  total, gw, gb = row_passes.reduce_rows(fn, init, (xs, labels))
+  return total, LinearParams(gw, gb)
 
 
-@jax.custom_vjp
-def _fused_ce(params, xs, labels):
-  return _ce_pass(params, xs, labels)[0] / xs.shape[0]
-
-
-def _fused_ce_fwd(params, xs, labels):
-  total, gw, gb = _ce_pass(params, xs, labels)
-  n = xs.shape[0]
-  return total / n, (params, xs, labels, LinearParams(gw / n, gb / n))
-
-
-def _fused_ce_bwd(res, g):
-  params, xs, labels, grad = res
-  # The inputs' cotangent (dead code under jit unless asked for); integer labels have none.
-  r = softmax(predict(params, xs)) - one_hot(labels, params.w.shape[1], xs.dtype)
-  d_xs = jnp.matmul(r, params.w.T, precision=HIGHEST) / xs.shape[0]
-  return jax.tree_util.tree_map(lambda t: g * t, grad), g * d_xs, None
-
-
-_fused_ce.defvjp(_fused_ce_fwd, _fused_ce_bwd)
+_fused_ce = row_passes.mean_over_rows(
+    lambda params, xs, labels: losses.cross_entropy(predict(params, xs), labels), _ce_pass)
 
 
 def fused_softmax_loss(params: LinearParams, xs: Array, labels: Array,
@@ -253,8 +236,7 @@ def fit_softmax(xs: Array, labels: Array, l2: Array | float = 0.0, *,
       raise ValueError("num_classes must be given when labels are traced")
     num_classes = int(np.max(np.asarray(labels))) + 1
   labels = checks.check_labels(labels, xs.shape[0], num_classes=num_classes)
-  if checks.is_concrete(labels) and np.ptp(np.asarray(labels)) == 0:
-    raise ValueError(f"labels hold a single class ({int(labels[0])}): a classifier needs two or more")
+  checks.check_two_classes(labels)
   if num_steps is None:
     num_steps = {"lbfgs": 500, "newton": 50}.get(method, 5000)
   if tol is None:

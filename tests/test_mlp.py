@@ -96,7 +96,7 @@ def test_blocked_full_batch_gradient_equals_the_plain_one(x64, rng, monkeypatch)
       "classification": (functools.partial(mlp._cross_entropy_rows, activation="relu"),
                          lm.mlp_cross_entropy_loss, labels)}
   for row_loss, plain, targets in rows.values():
-    v, g = jax.value_and_grad(lambda p, x: mlp._blocked_loss(row_loss, p, x, targets), (0, 1))(params, xs)
+    v, g = jax.value_and_grad(lambda p, x: mlp._blocked_loss(row_loss)(p, x, targets), (0, 1))(params, xs)
     v_ref, g_ref = jax.value_and_grad(lambda p, x: plain(p, x, targets), (0, 1))(params, xs)
     np.testing.assert_allclose(v, v_ref, rtol=1e-13)
     for a, b in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(g_ref)):
