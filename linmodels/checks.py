@@ -73,8 +73,10 @@ def _sum_is_finite(x) -> bool:
     return bool(np.isfinite(np.sum(np.asarray(x))))
 
 
-def check_xs(xs: Any, name: str = "xs") -> Array:
+def check_xs(xs: Any, name: str = "xs", *, finite: bool = True) -> Array:
   """Checks a design matrix: rank 2 ``[n, d]`` with ``n, d >= 1``, finite, cast to float.
+
+  ``finite=False`` skips the finiteness check (see ``check_xy``).
 
   A rank-1 ``xs`` is refused rather than guessed at (``[n]`` could be n examples of one feature or
   one example of n features): reshape it with ``xs[:, None]``.
@@ -87,11 +89,13 @@ def check_xs(xs: Any, name: str = "xs") -> Array:
     raise ValueError(f"{name} is empty: no examples, shape {tuple(xs.shape)}")
   if xs.shape[1] == 0:
     raise ValueError(f"{name} has no features, shape {tuple(xs.shape)}")
-  check_finite(xs, name)
+  if finite:
+    check_finite(xs, name)
   return xs
 
 
-def check_xy(xs: Any, ys: Any, *, xs_name: str = "xs", ys_name: str = "ys") -> tuple[Array, Array]:
+def check_xy(xs: Any, ys: Any, *, xs_name: str = "xs", ys_name: str = "ys",
+             finite_xs: bool = True) -> tuple[Array, Array]:
   """Checks a regression data set.
 
   Args:
@@ -99,6 +103,9 @@ def check_xy(xs: Any, ys: Any, *, xs_name: str = "xs", ys_name: str = "ys") -> t
     ys: `[n]` or `[n, k]` targets.
     xs_name: name of ``xs`` in messages.
     ys_name: name of ``ys`` in messages.
+    finite_xs: check that ``xs`` is finite. ``False`` is for a caller that learns it from a
+      pass over ``xs`` it makes anyway (``lstsq``'s Gram matrix) and then calls
+      ``check_finite`` itself when that says otherwise.
 
   Returns:
     ``(xs, ys)`` as float arrays of one common dtype.
@@ -112,7 +119,7 @@ def check_xy(xs: Any, ys: Any, *, xs_name: str = "xs", ys_name: str = "ys") -> t
   ...
   ValueError: xs and ys have different numbers of examples: xs.shape=(3, 2), ys.shape=(4,)
   """
-  xs = check_xs(xs, xs_name)
+  xs = check_xs(xs, xs_name, finite=finite_xs)
   ys = as_float(ys, ys_name)
   if ys.ndim not in (1, 2):
     raise ValueError(f"{ys_name} must have rank 1 [n] or 2 [n, k], got shape {tuple(ys.shape)}")

@@ -97,3 +97,75 @@ def test_valid_labels_pass_and_keep_their_values(labels, kw):
   out = lm.check_labels(labels, 4, **kw)
   assert out.dtype == jnp.int32
   np.testing.assert_array_equal(out, np.asarray(labels).astype(np.int32))
+
+
+_BAD = {"nan": np.nan, "+inf": np.inf, "-inf": -np.inf}
+
+
+@pytest.mark.parametrize("method", lm.least_squares.METHODS)
+@pytest.mark.parametrize("bad", list(_BAD))
+@pytest.mark.parametrize("row", [0, 37])
+@pytest.mark.parametrize("kw", [{}, {"fit_intercept": False},
+                                {"sample_weight": "zero on the bad row"}, {"outputs": 2}])
+def test_lstsq_names_non_finite_xs_for_every_method(method, bad, row, kw):
+  # The normal-equation methods read finiteness off their Gram matrix's diagonal instead of a
+  # separate pass; each placement of NaN/±inf, a zero weight on the bad row (0 · inf) and
+  # multi-output targets must still raise the check's error, as for "svd" and "qr".
+  rng = np.random.default_rng(row)
+  xs = rng.standard_normal((50, 3)).astype(np.float32)
+  xs[row, 1] = _BAD[bad]
+  ys = rng.standard_normal((50, 2) if kw.get("outputs") else 50).astype(np.float32)
+  extra = {k: v for k, v in kw.items() if k == "fit_intercept"}
+  if "sample_weight" in kw:
+    sw = np.ones(50, np.float32)
+    sw[row] = 0.0
+    extra["sample_weight"] = sw
+  with pytest.raises(ValueError, match=r"xs holds 1 non-finite value\(s\) \(NaN or inf\), "
+                                       rf"first at index \({row}, 1\); xs.shape=\(50, 3\)"):
+    lm.lstsq(xs, ys, method=method, **extra)
+
+
+def test_lstsq_gram_flag_agrees_with_an_elementwise_scan():
+  # The flag the solve returns is False exactly when X holds a non-finite entry (the reference:
+  # np.isfinite), and True for finite X, whatever the centring shift or a zero weight.
+  rng = np.random.default_rng(1)
+  for trial in range(40):
+    xs = rng.standard_normal((2100, 4)).astype(np.float32)  # more rows than the shift reads
+    if trial % 2:
+      xs[rng.integers(2100), rng.integers(4)] = rng.choice([np.nan, np.inf, -np.inf])
+    sw = None if trial % 4 < 2 else rng.uniform(0, 1, 2100).astype(np.float32) * (xs[:, 0] > 0)
+    flag = lm.least_squares._lstsq(jnp.asarray(xs), jnp.ones(2100), sw, 0.0, None, method="auto",
+                                   fit_intercept=bool(trial % 3))[2]
+    assert bool(flag) == bool(np.isfinite(xs).all())
+
+
+def test_lstsq_skips_the_separate_finiteness_pass_over_xs(monkeypatch):
+  checked = []
+  real = lm.checks.check_finite
+
+  def spy(x, name):
+    checked.append(name)
+    return real(x, name)
+
+  monkeypatch.setattr(lm.checks, "check_finite", spy)
+  xs = np.random.default_rng(2).standard_normal((40, 3)).astype(np.float32)
+  ys = xs.sum(1)
+  lm.lstsq(xs, ys)
+  assert checked == ["ys"]             # X's finiteness came from the Gram matrix
+  checked.clear()
+  lm.lstsq(xs, ys, method="svd")       # no Gram matrix: X is checked before the solve
+  assert checked == ["xs", "ys"]
+
+
+def test_lstsq_finite_data_whose_squares_overflow_passes_and_traced_solves_still_check():
+  # Finite X with squares beyond float32's range makes the Gram flag False; the scan that
+  # follows finds nothing to report, so the call returns (what it returns is another matter).
+  big = np.array([[3e19, 1.0], [-3e19, 2.0], [1e19, 0.5]], np.float32)
+  with np.errstate(over="ignore"):
+    assert np.isfinite(big).all() and not np.isfinite((big ** 2).sum())
+  lm.lstsq(big, np.ones(3))
+  # Under vmap over the ridge strength the solve is traced but X is concrete: still checked.
+  xs = np.eye(3, dtype=np.float32)
+  xs[2, 0] = np.nan
+  with pytest.raises(ValueError, match=r"xs holds 1 non-finite value"):
+    jax.vmap(lambda l2: lm.lstsq(xs, np.ones(3), l2)[0].w)(jnp.array([0.1, 1.0]))
