@@ -191,6 +191,9 @@ def _how_called(result) -> str:
             "function, input checks included. The `compile_options` rows time each fitter's "
             "first call in a fresh process, with and without `linmodels.solver_jit`'s CPU "
             "options.")
+  if any(r["impl"].endswith("inside jax.jit (no input checks)") for r in result["rows"]):
+    return ("`lstsq` is timed as a user calls it, input checks included, and once more inside a "
+            "`jax.jit` (the solve alone); the gradient steps and variants run inside a `jax.jit`.")
   return "linmodels' solvers are timed inside a `jax.jit`, without the input checks."
 
 

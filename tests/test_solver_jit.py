@@ -14,12 +14,26 @@ def _sizes(f):
   return f.cpu._cache_size(), f.plain._cache_size()
 
 
+# The options are XLA CPU compiler options; on other backends solver_jit is jax.jit.
+cpu_only = pytest.mark.skipif(jax.default_backend() != "cpu", reason="CPU compiler options")
+
+
+@pytest.mark.skipif(jax.default_backend() == "cpu", reason="the off-CPU route")
+def test_off_cpu_it_is_plain_jax_jit():
+  f = solver_jit.solver_jit(lambda x: jnp.sin(x) * 2)
+  x = jnp.linspace(-1.0, 1.0, 5)
+  np.testing.assert_allclose(f(x), 2 * np.sin(np.linspace(-1.0, 1.0, 5)), rtol=1e-6)
+  assert _sizes(f) == (0, 1)
+
+
+@cpu_only
 def test_this_xla_accepts_the_options():
   # If a JAX release drops the option, solver_jit silently falls back to the default compile;
   # this test is where we hear of it.
   assert solver_jit._options_supported()
 
 
+@cpu_only
 def test_top_level_calls_use_the_options_and_traced_calls_do_not(monkeypatch):
   monkeypatch.delenv("LINMODELS_XLA_DEFAULT", raising=False)
   f = solver_jit.solver_jit(lambda x: jnp.sin(x) * 2)
@@ -61,6 +75,7 @@ def _fits(xs, ys, labels, signs, classes):
   ]
 
 
+@cpu_only
 def test_the_solvers_give_the_same_fits_with_and_without_the_options(monkeypatch):
   rng = np.random.default_rng(0)
   xs = rng.standard_normal((300, 5)).astype(np.float32)
