@@ -68,9 +68,16 @@ def check_finite(x: Array, name: str) -> None:
 
 def _sum_is_finite(x) -> bool:
   if isinstance(x, jax.Array) and any(d.platform != "cpu" for d in x.devices()):
-    return bool(jnp.isfinite(jnp.sum(x)))
+    return _device_sum_is_finite(x)
   with np.errstate(all="ignore"):
     return bool(np.isfinite(np.sum(np.asarray(x))))
+
+
+def _device_sum_is_finite(x: Array) -> bool:
+  # A concrete array closed over by a user's jit is checked while that jit traces: evaluate the
+  # sum now instead of tracing it into the user's program (where bool() of it would fail).
+  with jax.ensure_compile_time_eval():
+    return bool(jnp.isfinite(jnp.sum(x)))
 
 
 def check_xs(xs: Any, name: str = "xs", *, finite: bool = True) -> Array:

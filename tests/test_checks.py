@@ -75,6 +75,21 @@ def test_the_one_sum_finiteness_check_agrees_with_an_elementwise_scan(x, bad):
     lm.check_xs(x)
 
 
+def test_the_device_sum_check_works_inside_a_users_jit():
+  # A GPU array closed over by a user's jit is concrete while the jit traces; its one-sum check
+  # must run eagerly, not into the trace (on the H100 it raised TracerBoolConversionError). The
+  # device branch runs here on CPU arrays.
+  seen = []
+  good, bad = jnp.ones((3, 2)), jnp.array([[1.0, jnp.nan]])
+
+  def traced(v):
+    seen.append((lm.checks._device_sum_is_finite(good), lm.checks._device_sum_is_finite(bad)))
+    return v
+
+  jax.jit(traced)(1.0)
+  assert seen == [(True, False)]
+
+
 @pytest.mark.parametrize("labels,kw,match", [
     (np.array([1, -1, 0, 1]), dict(allowed=(-1, 1)), r"values \[0\] outside the allowed set \[-1, 1\]"),
     (np.array([0, 3, 1, 4], np.int64), dict(num_classes=3), r"values \[3, 4\] outside .*\[0, 1, 2\]"),
