@@ -47,7 +47,11 @@ def test_two_layer_mlp_fits_sine_from_8_seeds_in_one_call():
 
   def train(key):
     params = lm.init_mlp(key, (1, 64, 1), init="glorot")
-    res = lm.fit_mlp(params, xs, ys, optax.adam(1e-2), num_steps=3000, activation="tanh")
+    # Adam at a constant 1e-2 ends wherever its last steps oscillate: the worst of the 8 seeds
+    # read 3.5e-3 here at XLA's default optimisation level, 8.6e-4 at the tests' level 0 and
+    # 1.3e-3 on an H100. Decayed to zero, the runs settle: 6.1e-4 and 6.2e-4 here, 6.0e-4 there.
+    lr = optax.cosine_decay_schedule(2e-2, 3000)
+    res = lm.fit_mlp(params, xs, ys, optax.adam(lr), num_steps=3000, activation="tanh")
     pred = lm.mlp_apply(res.params, xs, activation="tanh")
     return jnp.mean((pred - ys) ** 2), res
 
