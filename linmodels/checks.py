@@ -102,7 +102,7 @@ def check_xs(xs: Any, name: str = "xs", *, finite: bool = True) -> Array:
 
 
 def check_xy(xs: Any, ys: Any, *, xs_name: str = "xs", ys_name: str = "ys",
-             finite_xs: bool = True) -> tuple[Array, Array]:
+             finite: bool = True) -> tuple[Array, Array]:
   """Checks a regression data set.
 
   Args:
@@ -110,8 +110,8 @@ def check_xy(xs: Any, ys: Any, *, xs_name: str = "xs", ys_name: str = "ys",
     ys: `[n]` or `[n, k]` targets.
     xs_name: name of ``xs`` in messages.
     ys_name: name of ``ys`` in messages.
-    finite_xs: check that ``xs`` is finite. ``False`` is for a caller that learns it from a
-      pass over ``xs`` it makes anyway (``lstsq``'s Gram matrix) and then calls
+    finite: check that ``xs`` and ``ys`` are finite. ``False`` is for a caller that learns it
+      from a pass over the data it makes anyway (``lstsq``'s Gram matrix) and then calls
       ``check_finite`` itself when that says otherwise.
 
   Returns:
@@ -126,7 +126,7 @@ def check_xy(xs: Any, ys: Any, *, xs_name: str = "xs", ys_name: str = "ys",
   ...
   ValueError: xs and ys have different numbers of examples: xs.shape=(3, 2), ys.shape=(4,)
   """
-  xs = check_xs(xs, xs_name, finite=finite_xs)
+  xs = check_xs(xs, xs_name, finite=finite)
   ys = as_float(ys, ys_name)
   if ys.ndim not in (1, 2):
     raise ValueError(f"{ys_name} must have rank 1 [n] or 2 [n, k], got shape {tuple(ys.shape)}")
@@ -136,7 +136,8 @@ def check_xy(xs: Any, ys: Any, *, xs_name: str = "xs", ys_name: str = "ys",
         f"{xs_name}.shape={tuple(xs.shape)}, {ys_name}.shape={tuple(ys.shape)}")
   if ys.ndim == 2 and ys.shape[1] == 0:
     raise ValueError(f"{ys_name} has no outputs, shape {tuple(ys.shape)}")
-  check_finite(ys, ys_name)
+  if finite:
+    check_finite(ys, ys_name)
   if xs.dtype == ys.dtype:
     return xs, ys
   dtype = jnp.result_type(xs.dtype, ys.dtype)

@@ -373,15 +373,16 @@ def _lstsq(xs, ys, sw, l2, rcond, *, method: str, fit_intercept: bool):
 
 
 def _gram_finite(cg) -> Array:
-  """Whether every entry of ``X`` is finite, read off the Gram matrix the solve formed anyway.
+  """Whether every entry of ``X`` and ``Y`` is finite, read off the Gram matrix of ``[X Y]`` the
+  solve formed anyway.
 
-  Its diagonal holds ``Σ sᵢ (xᵢⱼ - cⱼ)²`` less a correction (``row_passes.centred_gram``): a
+  Its diagonal holds ``Σ sᵢ (zᵢⱼ - cⱼ)²`` less a correction (``row_passes.centred_gram``): a
   NaN or an infinity anywhere in column ``j`` makes that sum NaN or +inf (squares cannot cancel;
-  a zero weight gives ``0 · inf = NaN``), and nothing after makes it finite. A finite ``False``
-  also comes from finite data whose squares overflow; ``lstsq`` then scans ``X`` and finds
-  nothing to report.
+  a zero weight gives ``0 · inf = NaN``), and nothing after makes it finite. A ``False`` also
+  comes from finite data whose squares overflow; ``lstsq`` then scans the data and finds nothing
+  to report.
   """
-  return jnp.isfinite(jnp.sum(jnp.diagonal(cg.gram)))
+  return jnp.isfinite(jnp.sum(jnp.diagonal(cg.gram)) + jnp.sum(jnp.diagonal(cg.yy)))
 
 
 def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "auto",
@@ -426,8 +427,8 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
 
   Raises:
     ValueError: for an unknown method or bad inputs (see ``linmodels.checks``). Except for
-      ``"svd"`` and ``"qr"``, NaN or inf in ``xs`` is found from the Gram matrix, after the
-      solve: the call returns once the solve is done.
+      ``"svd"`` and ``"qr"``, NaN or inf in ``xs`` or ``ys`` is found from the Gram matrix,
+      after the solve: the call returns once the solve is done.
 
   >>> import jax.numpy as jnp
   >>> xs = jnp.array([[0.0], [1.0], [2.0], [3.0]])
@@ -437,12 +438,12 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
   """
   if method not in METHODS:
     raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
-  # The normal-equation methods learn whether X is finite from their Gram matrix's diagonal
-  # (_gram_finite) instead of a separate pass over X: at 1M×64 on this CPU a direct call took
-  # 155 against 186 ms with the pass (25 ms alone); on a GPU, a read of X. The price: the call
-  # returns when the solve is done.
+  # The normal-equation methods learn whether X and Y are finite from their Gram matrix's
+  # diagonal (_gram_finite) instead of separate passes: at 1M×64 on this CPU a direct call took
+  # 155 against 186 ms with the pass over X (25 ms alone); on a GPU, a read of X and a wait for
+  # the device. The price: the call returns when the solve is done.
   gram_checks = method not in ("svd", "qr")
-  xs, ys = checks.check_xy(xs, ys, finite_xs=not gram_checks)
+  xs, ys = checks.check_xy(xs, ys, finite=not gram_checks)
   if method == "auto" and xs.shape[1] >= _MIXED_MIN_FEATURES and row_passes._on_gpu():
     method = "mixed"
   elif method == "mixed" and row_passes._on_cpu():
@@ -453,9 +454,10 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
   params, info, xs_finite = _lstsq(xs, ys, sw, l2, rcond, method=method,
                                    fit_intercept=fit_intercept)
   if gram_checks and not (checks.is_concrete(xs_finite) and bool(xs_finite)):
-    # NaN or inf in X (raises, naming the entries), finite squares that overflowed (passes), or a
-    # traced solve (under vmap or grad) of a concrete X: checked as before the solve.
+    # NaN or inf in the data (raises, naming the entries), finite squares that overflowed
+    # (passes), or a traced solve (under vmap or grad) of concrete data: checked as before.
     checks.check_finite(xs, "xs")
+    checks.check_finite(ys, "ys")
   return params, info
 
 

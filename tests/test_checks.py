@@ -122,21 +122,29 @@ _BAD = {"nan": np.nan, "+inf": np.inf, "-inf": -np.inf}
 @pytest.mark.parametrize("row", [0, 37])
 @pytest.mark.parametrize("kw", [{}, {"fit_intercept": False},
                                 {"sample_weight": "zero on the bad row"}, {"outputs": 2}])
-def test_lstsq_names_non_finite_xs_for_every_method(method, bad, row, kw):
-  # The normal-equation methods read finiteness off their Gram matrix's diagonal instead of a
-  # separate pass; each placement of NaN/±inf, a zero weight on the bad row (0 · inf) and
-  # multi-output targets must still raise the check's error, as for "svd" and "qr".
+@pytest.mark.parametrize("where", ["xs", "ys"])
+def test_lstsq_names_non_finite_data_for_every_method(method, bad, row, kw, where):
+  # The normal-equation methods read finiteness off their Gram matrix's diagonal instead of
+  # separate passes; each placement of NaN/±inf, in X or in Y, a zero weight on the bad row
+  # (0 · inf) and multi-output targets must still raise the check's error, as for "svd" and "qr".
   rng = np.random.default_rng(row)
   xs = rng.standard_normal((50, 3)).astype(np.float32)
-  xs[row, 1] = _BAD[bad]
   ys = rng.standard_normal((50, 2) if kw.get("outputs") else 50).astype(np.float32)
+  if where == "xs":
+    xs[row, 1] = _BAD[bad]
+    match = (r"xs holds 1 non-finite value\(s\) \(NaN or inf\), "
+             rf"first at index \({row}, 1\); xs.shape=\(50, 3\)")
+  else:
+    ys[row] = _BAD[bad]
+    k = ys.shape[1:]
+    match = (rf"ys holds {ys[row].size} non-finite value\(s\) \(NaN or inf\), first at index "
+             rf"\({row}{', 0' if k else ''},?\); ys.shape=\(50,{' 2' if k else ''}\)")
   extra = {k: v for k, v in kw.items() if k == "fit_intercept"}
   if "sample_weight" in kw:
     sw = np.ones(50, np.float32)
     sw[row] = 0.0
     extra["sample_weight"] = sw
-  with pytest.raises(ValueError, match=r"xs holds 1 non-finite value\(s\) \(NaN or inf\), "
-                                       rf"first at index \({row}, 1\); xs.shape=\(50, 3\)"):
+  with pytest.raises(ValueError, match=match):
     lm.lstsq(xs, ys, method=method, **extra)
 
 
@@ -146,12 +154,14 @@ def test_lstsq_gram_flag_agrees_with_an_elementwise_scan():
   rng = np.random.default_rng(1)
   for trial in range(40):
     xs = rng.standard_normal((2100, 4)).astype(np.float32)  # more rows than the shift reads
+    ys = rng.standard_normal(2100).astype(np.float32)
     if trial % 2:
-      xs[rng.integers(2100), rng.integers(4)] = rng.choice([np.nan, np.inf, -np.inf])
+      data = xs if trial % 8 < 5 else ys[:, None]
+      data[rng.integers(2100), rng.integers(data.shape[1])] = rng.choice([np.nan, np.inf, -np.inf])
     sw = None if trial % 4 < 2 else rng.uniform(0, 1, 2100).astype(np.float32) * (xs[:, 0] > 0)
-    flag = lm.least_squares._lstsq(jnp.asarray(xs), jnp.ones(2100), sw, 0.0, None, method="auto",
-                                   fit_intercept=bool(trial % 3))[2]
-    assert bool(flag) == bool(np.isfinite(xs).all())
+    flag = lm.least_squares._lstsq(jnp.asarray(xs), jnp.asarray(ys), sw, 0.0, None,
+                                   method="auto", fit_intercept=bool(trial % 3))[2]
+    assert bool(flag) == bool(np.isfinite(xs).all() and np.isfinite(ys).all())
 
 
 def test_lstsq_skips_the_separate_finiteness_pass_over_xs(monkeypatch):
@@ -166,7 +176,7 @@ def test_lstsq_skips_the_separate_finiteness_pass_over_xs(monkeypatch):
   xs = np.random.default_rng(2).standard_normal((40, 3)).astype(np.float32)
   ys = xs.sum(1)
   lm.lstsq(xs, ys)
-  assert checked == ["ys"]             # X's finiteness came from the Gram matrix
+  assert checked == []                 # the data's finiteness came from the Gram matrix
   checked.clear()
   lm.lstsq(xs, ys, method="svd")       # no Gram matrix: X is checked before the solve
   assert checked == ["xs", "ys"]
