@@ -236,5 +236,5 @@ def check_binary_labels(labels: Any, n: int, *, name: str = "labels") -> Array:
 def check_two_classes(labels: Array, name: str = "labels") -> None:
   """Raises ``ValueError`` if concrete ``labels`` hold one class only: no classifier to fit."""
   if is_concrete(labels) and labels.size and np.ptp(np.asarray(labels)) == 0:
-    raise ValueError(f"{name} hold a single class ({int(labels[0])}) in all {labels.shape[0]} "
-                     "examples: a classifier needs two or more")
+    raise ValueError(f"{name} hold a single class ({int(np.asarray(labels)[0])}) in all "
+                     f"{labels.shape[0]} examples: a classifier needs two or more")

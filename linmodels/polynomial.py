@@ -117,7 +117,8 @@ def fit_polynomial(x: Array, y: Array, degree: int, *, basis: str = "legendre",
     if not checks.is_concrete(x):
       raise ValueError("fit_polynomial: pass domain=(lo, hi) when x is traced (under jit or vmap); "
                        "the default (min x, max x) needs concrete values")
-    domain = (float(jnp.min(x)), float(jnp.max(x)))
+    with jax.ensure_compile_time_eval():  # x may be concrete inside a user's jit
+      domain = (float(jnp.min(x)), float(jnp.max(x)))
   feats = polynomial_features(x, degree, basis=basis, domain=domain)
   params, _ = lstsq(feats, y, l2, method=method)
   return params, domain

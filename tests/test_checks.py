@@ -194,3 +194,56 @@ def test_lstsq_finite_data_whose_squares_overflow_passes_and_traced_solves_still
   xs[2, 0] = np.nan
   with pytest.raises(ValueError, match=r"xs holds 1 non-finite value"):
     jax.vmap(lambda l2: lm.lstsq(xs, np.ones(3), l2)[0].w)(jnp.array([0.1, 1.0]))
+
+
+def _inside_a_users_jit(fn):
+  """``fn()`` traced inside a user's jit: its (concrete, closed-over) data are not arguments."""
+  return jax.jit(lambda v: jax.tree_util.tree_map(lambda a: a + 0 * v, fn()))(0.0)
+
+
+def _data():
+  # Made outside any trace: inside one, even jnp.asarray of a constant is traced.
+  x = np.random.default_rng(5).standard_normal((40, 3)).astype(np.float32)
+  x_nan = x.copy()
+  x_nan[7, 2] = np.nan
+  y = (x @ np.array([1.0, -2.0, 0.5], np.float32) + 0.3).astype(np.float32)
+  lab = (y > 0).astype(np.int32)
+  return {"x": jnp.asarray(x), "x_nan": jnp.asarray(x_nan), "y": jnp.asarray(y),
+          "lab": jnp.asarray(lab), "one_class": jnp.ones(40, jnp.int32),
+          "lab_high": jnp.asarray(lab + 5), "lab_two": jnp.asarray(2 * lab),
+          "col_nan": jnp.asarray(x_nan[:, 2]), "l2s": jnp.ones(2), "key": jax.random.key(0)}
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda d: lm.lstsq(d["x_nan"], d["y"])[0], "xs holds 1 non-finite"),
+    (lambda d: lm.lstsq(d["x_nan"], d["y"], method="svd")[0], "xs holds 1 non-finite"),
+    (lambda d: lm.ridge_path(d["x_nan"], d["y"], d["l2s"]), "xs holds 1 non-finite"),
+    (lambda d: lm.fit_logistic(d["x_nan"], d["lab"]).params, "xs holds 1 non-finite"),
+    (lambda d: lm.fit_logistic(d["x"], d["one_class"]).params,
+     r"labels hold a single class \(1\) in all 40 examples"),
+    (lambda d: lm.fit_softmax(d["x"], d["lab_high"], num_classes=3).params,
+     "outside the allowed set"),
+    (lambda d: lm.fit_perceptron(d["key"], d["x"], d["lab_two"]).params, "outside the allowed set"),
+    (lambda d: lm.gaussian_mle(d["col_nan"]), "xs holds 1 non-finite"),
+], ids=["lstsq", "lstsq-svd", "ridge_path", "fit_logistic-nan", "fit_logistic-one-class",
+        "fit_softmax-labels", "fit_perceptron-labels", "gaussian_mle"])
+def test_concrete_bad_data_inside_a_users_jit_raises_as_outside(call, match):
+  # Data closed over by a user's jit are concrete while it traces: checked as in a direct call.
+  d = _data()
+  with pytest.raises(ValueError, match=match):
+    call(d)
+  with pytest.raises(ValueError, match=match):
+    _inside_a_users_jit(lambda: call(d))
+
+
+def test_fit_polynomial_takes_its_domain_from_concrete_x_inside_a_users_jit():
+  x = jnp.linspace(-1.0, 2.0, 30)
+  y = 1 - 2 * x + 3 * x ** 2
+  eager, dom = lm.fit_polynomial(x, y, 2)
+  assert dom == (-1.0, 2.0)
+  inside = _inside_a_users_jit(lambda: lm.fit_polynomial(x, y, 2)[0])
+  np.testing.assert_allclose(inside.w, eager.w, rtol=1e-5, atol=1e-6)
+  # And against NumPy's float64 polynomial fit in the same (Legendre, domain-mapped) basis.
+  ref = np.polynomial.legendre.Legendre.fit(np.asarray(x, np.float64), np.asarray(y, np.float64),
+                                            2, domain=[-1.0, 2.0]).coef
+  np.testing.assert_allclose(np.r_[inside.b, inside.w], ref, rtol=1e-4, atol=1e-5)
