@@ -14,7 +14,7 @@ import platform
 import sys
 import time
 
-PROBLEMS = ("floors", "least_squares", "accuracy", "gd_step", "logistic", "softmax", "perceptron", "mlp",
+PROBLEMS = ("floors", "least_squares", "accuracy", "dimension_scaling", "gd_step", "logistic", "softmax", "perceptron", "mlp",
             "sweeps", "sharded", "compile_options", "least_squares_mixed", "gram_variants", "gram_paths",
             "residual_passes")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -24,13 +24,15 @@ def _profile(full: bool) -> dict:
   if full:
     return {"ls_sizes": [(1_000_000, 64), (200_000, 256), (20_000, 1024)],
             "ls_scaling": [(10_000, 64), (100_000, 64), (1_000_000, 64)],
-            "conds": [1e1, 1e2, 1e3, 1e4], "gd": (1_000_000, 64), "logistic": (100_000, 100),
+            "conds": [1e1, 1e2, 1e3, 1e4], "ds": (20_000, [16, 64, 256, 1024, 2048]),
+            "gd": (1_000_000, 64), "logistic": (100_000, 100),
             "softmax": (100_000, 50, 10),
             "perceptron": (100_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 5,
             "sharded": (1_000_003, 64)}
   return {"ls_sizes": [(1_000_000, 64), (200_000, 256), (20_000, 1024)],
           "ls_scaling": [(10_000, 64), (100_000, 64)],
-          "conds": [1e1, 1e3, 1e4], "gd": (1_000_000, 64), "logistic": (100_000, 100),
+          "conds": [1e1, 1e3, 1e4], "ds": (20_000, [16, 64, 256, 1024]), "gd": (1_000_000, 64),
+          "logistic": (100_000, 100),
           "softmax": (20_000, 50, 10),
           "perceptron": (20_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 5,
           "sharded": (200_003, 64)}
@@ -93,6 +95,7 @@ def main(argv=None) -> int:
   prof = _profile(args.full)
   if args.tiny:
     prof = {"ls_sizes": [(2_000, 8)], "ls_scaling": [(1_000, 8)], "conds": [1e1, 1e3],
+            "ds": (1_000, [4, 16]),
             "gd": (2_000, 8), "logistic": (500, 5), "softmax": (300, 4, 3), "perceptron": (300, 3), "mlp": (200, 4, 8),
             "sweep": 8, "repeats": 2, "sharded": (1_003, 4)}
   wanted = args.only or PROBLEMS
@@ -112,6 +115,8 @@ def main(argv=None) -> int:
         n, d, fl, repeats=prof["repeats"], methods=("auto", "cholesky", "qr"), peers=True)))
   tasks.append(("accuracy", lambda: suite.accuracy_vs_condition(prof["conds"],
                                                                n=2_000 if args.tiny else 20_000)))
+  tasks.append(("dimension_scaling", lambda: suite.dimension_scaling(
+      *prof["ds"], repeats=prof["repeats"], gd_steps=200 if args.tiny else 2_000)))
   tasks.append(("gd_step", lambda: suite.gd_step(*prof["gd"], fl, repeats=prof["repeats"])))
   tasks.append(("logistic", lambda: suite.logistic(*prof["logistic"], repeats=prof["repeats"])))
   tasks.append(("logistic", lambda: suite.logistic(0, 0, repeats=max(prof["repeats"], 5), real=True)))

@@ -197,8 +197,10 @@ def least_squares(n: int, d: int, fl: dict, *, repeats: int, methods=("auto", "c
   return rows
 
 
-def accuracy_vs_condition(conds, *, n=20_000, d=32) -> list[Row]:
-  """float32 relative error of every method against the float64 solution, per condition number."""
+def accuracy_vs_condition(conds, *, n=20_000, d=32, gd_steps: int = 2_000) -> list[Row]:
+  """float32 relative error and time of every method against the float64 solution, per
+  condition number, with gradient descent to a tolerance (at most ``gd_steps``) beside the
+  closed forms: its steps grow with ``cond(X)²``, their time does not."""
   rows = []
   for cond in conds:
     xs, ys = _ls_data(n, d, seed=1, cond=cond)
@@ -208,10 +210,63 @@ def accuracy_vs_condition(conds, *, n=20_000, d=32) -> list[Row]:
     fns = {}
     for method in lm.least_squares.METHODS:
       fns[f"linmodels lstsq({method})"] = lambda method=method: lm.lstsq(xj, yj, method=method)[0]
+    gd = _gd_to_tolerance(xj, gd_steps)
+    fns[_GD_TOL] = lambda: gd(xj, yj)
     for impl, m in measure_interleaved(fns, repeats=5).items():
-      p = m["result"]
+      res = m["result"]
+      p = res.params if impl == _GD_TOL else res
       rows.append(_row("accuracy_vs_condition", f"{n}x{d}", impl, m,
-                       rel_error=_rel(np.r_[p.w, p.b], ref), cond=float(cond), note="timed in turns"))
+                       rel_error=_rel(np.r_[p.w, p.b], ref), cond=float(cond),
+                       note="timed in turns" + (_gd_note(res) if impl == _GD_TOL else "")))
+  return rows
+
+
+_GD_TOL = "linmodels GD to tolerance (fused_mse_loss, step 1/L)"
+
+
+def _gd_to_tolerance(xs, max_steps: int):
+  """Gradient descent on ``fused_mse_loss`` with the safe step ``1/L`` (``L`` the largest
+  eigenvalue of ``[X 1]ᵀ[X 1]/n``), stopped once the gradient norm is below ``100 eps``
+  (``fit_optax``'s early exit), at most ``max_steps``: the iterative solver's time to an answer."""
+  lr = lm.logistic_regression.smoothness_step(xs, 1.0, 0.0)
+  p0 = lm.init_linear(xs.shape[1])
+  tol = lm.logistic_regression.default_tol(xs.dtype)
+  return jax.jit(lambda x, y: lm.fit_optax(lm.fused_mse_loss, p0, (x, y), optax.sgd(lr),
+                                           num_steps=max_steps, tol=tol, early_exit=True))
+
+
+def _gd_note(res) -> str:
+  return f"; steps used {int(res.num_steps)}, converged {bool(res.converged)}"
+
+
+def dimension_scaling(n: int, ds, *, repeats: int, gd_steps: int = 2_000) -> list[Row]:
+  """Time against the number of features ``d`` at fixed ``n``: the closed forms (``O(n d²)``)
+  against gradient descent to a tolerance (``O(n d)`` a step) and against the peers, each with
+  its error against float64: where the iterative solver overtakes the closed form (on these
+  well-conditioned data; ``accuracy_vs_condition`` has the other axis)."""
+  from sklearn.linear_model import LinearRegression
+  rows = []
+  for d in ds:
+    xs, ys = _ls_data(n, d, seed=2)
+    ref = _ls_reference(xs, ys)
+    xj, yj = jnp.asarray(xs), jnp.asarray(ys)
+    gd = _gd_to_tolerance(xj, gd_steps)
+    fns = {"linmodels lstsq(auto)": lambda: lm.lstsq(xj, yj)[0],
+           "linmodels lstsq(cholesky)": lambda: lm.lstsq(xj, yj, method="cholesky")[0],
+           _GD_TOL: lambda: gd(xj, yj),
+           "numpy bare XᵀX (peer floor)": lambda: xs.T @ xs,
+           "scikit-learn LinearRegression": lambda: LinearRegression().fit(xs, ys)}
+    for impl, m in measure_interleaved(fns, repeats=repeats).items():
+      res = m["result"]
+      if impl.startswith("numpy bare"):
+        err, note = None, ""
+      elif impl.startswith("scikit-learn"):
+        err, note = _rel(np.r_[res.coef_, res.intercept_], ref), ""
+      else:
+        p = res.params if impl == _GD_TOL else res
+        err, note = _rel(np.r_[p.w, p.b], ref), (_gd_note(res)[2:] if impl == _GD_TOL else "")
+      rows.append(_row("dimension_scaling", f"{n}x{d}", impl, m, rel_error=err, d=d,
+                       note=("timed in turns; " + note).rstrip("; ")))
   return rows
 
 

@@ -78,6 +78,26 @@ def test_compile_options_rows_compare_the_same_fit():
     assert r["first_call_s"] > 0 and r["compile_s"] >= 0
 
 
+def test_dimension_scaling_and_condition_rows_are_right_and_plotted(tmp_path):
+  from benchmarks import plots
+  rows = suite.dimension_scaling(1_000, [4, 16], repeats=1, gd_steps=500)
+  assert {r["impl"] for r in rows} == {"linmodels lstsq(auto)", "linmodels lstsq(cholesky)",
+                                       suite._GD_TOL, "numpy bare XᵀX (peer floor)",
+                                       "scikit-learn LinearRegression"}
+  for r in rows:
+    if r["impl"] == suite._GD_TOL:
+      # Stopped at a gradient norm of 100 eps on well-conditioned data: a few 1e-6 off.
+      assert "converged True" in r["note"] and r["rel_error"] < 2e-5
+    elif r["rel_error"] is not None:
+      assert r["rel_error"] < 1e-5, r["impl"]
+  acc = suite.accuracy_vs_condition([1e1, 1e4], n=500, d=4, gd_steps=50)
+  gd = {r["cond"]: r for r in acc if r["impl"] == suite._GD_TOL}
+  assert "converged False" in gd[1e4]["note"]   # 50 steps cannot reach cond² = 1e8
+  paths = plots.make({"rows": rows + acc}, tmp_path)
+  assert {"time_vs_d.png", "time_vs_cond.png", "accuracy_vs_cond.png"} <= set(paths)
+  assert all((tmp_path / p).stat().st_size > 0 for p in paths)
+
+
 def test_iterative_least_squares_rows_reach_the_closed_form():
   rows = suite.least_squares_iterative(5_000, 8, FL, repeats=1)
   assert len(rows) == 4
