@@ -14,9 +14,9 @@ import platform
 import sys
 import time
 
-PROBLEMS = ("floors", "least_squares", "accuracy", "dimension_scaling", "gd_step", "logistic", "softmax", "perceptron", "mlp",
-            "sweeps", "sharded", "compile_options", "least_squares_mixed", "gram_variants", "gram_paths",
-            "residual_passes")
+PROBLEMS = ("floors", "least_squares", "accuracy", "dimension_scaling", "gd_step", "logistic",
+            "softmax", "perceptron", "mlp", "sweeps", "sharded", "compile_options",
+            "least_squares_mixed", "gram_variants", "gram_paths", "residual_passes")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 

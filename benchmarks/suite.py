@@ -217,7 +217,7 @@ def accuracy_vs_condition(conds, *, n=20_000, d=32, gd_steps: int = 2_000) -> li
       p = res.params if impl == _GD_TOL else res
       rows.append(_row("accuracy_vs_condition", f"{n}x{d}", impl, m,
                        rel_error=_rel(np.r_[p.w, p.b], ref), cond=float(cond),
-                       note="timed in turns" + (_gd_note(res) if impl == _GD_TOL else "")))
+                       note="timed in turns" + (f"; {_gd_note(res)}" if impl == _GD_TOL else "")))
   return rows
 
 
@@ -236,7 +236,7 @@ def _gd_to_tolerance(xs, max_steps: int):
 
 
 def _gd_note(res) -> str:
-  return f"; steps used {int(res.num_steps)}, converged {bool(res.converged)}"
+  return f"steps used {int(res.num_steps)}, converged {bool(res.converged)}"
 
 
 def dimension_scaling(n: int, ds, *, repeats: int, gd_steps: int = 2_000) -> list[Row]:
@@ -264,9 +264,9 @@ def dimension_scaling(n: int, ds, *, repeats: int, gd_steps: int = 2_000) -> lis
         err, note = _rel(np.r_[res.coef_, res.intercept_], ref), ""
       else:
         p = res.params if impl == _GD_TOL else res
-        err, note = _rel(np.r_[p.w, p.b], ref), (_gd_note(res)[2:] if impl == _GD_TOL else "")
+        err, note = _rel(np.r_[p.w, p.b], ref), (f"; {_gd_note(res)}" if impl == _GD_TOL else "")
       rows.append(_row("dimension_scaling", f"{n}x{d}", impl, m, rel_error=err, d=d,
-                       note=("timed in turns; " + note).rstrip("; ")))
+                       note="timed in turns" + note))
   return rows
 
 

@@ -274,7 +274,7 @@ def _lstsq(xs, ys, sw, l2, rcond, *, method: str, fit_intercept: bool):
   if method in ("svd", "qr"):
     v, scale, x_mean, y_mean, rank, cond = _orthogonal(xs, ys2, sw, l2, rcond, method, fit_intercept)
     stable = True
-    xs_finite = jnp.asarray(True)  # lstsq checked xs before the call
+    data_finite = jnp.asarray(True)  # lstsq checked xs and ys before the call
   else:
     # One pass over X for XᵀX, XᵀY and the means (row_passes.centred_gram); the column scaling
     # is applied to the small Gram matrix, never to X; each refinement step is one more pass.
@@ -302,7 +302,7 @@ def _lstsq(xs, ys, sw, l2, rcond, *, method: str, fit_intercept: bool):
 
     def _normal_path(meth):
       cg, scale, pen, gram_pen, rhs, chol = factor(HIGHEST)
-      xs_finite = _gram_finite(cg)
+      data_finite = _gram_finite(cg)
       cond = _power_cond(gram_pen, chol)
       eps = jnp.finfo(dtype).eps
       rank = _gram_rank(cond, d, dtype)
@@ -336,8 +336,8 @@ def _lstsq(xs, ys, sw, l2, rcond, *, method: str, fit_intercept: bool):
         v, rank, cond, scale_ = lax.switch(route, (normal, orthogonal), None)
         # The QR path scales by the column norms of the centred X, the normal path by the
         # square roots of the Gram diagonal: the same numbers up to rounding; use each its own.
-        return v, scale_, cg.x_mean, cg.y_mean, rank, cond, route == 1, xs_finite
-      return v, scale, cg.x_mean, cg.y_mean, rank, cond, stable, xs_finite
+        return v, scale_, cg.x_mean, cg.y_mean, rank, cond, route == 1, data_finite
+      return v, scale, cg.x_mean, cg.y_mean, rank, cond, stable, data_finite
 
     if method == "mixed":
       # Gram matrix and Cholesky factor from reduced-precision products (a GPU's TF32 units; the
@@ -359,17 +359,17 @@ def _lstsq(xs, ys, sw, l2, rcond, *, method: str, fit_intercept: bool):
         return (v, scale, cg.x_mean, cg.y_mean, jnp.int32(d), cond_lo, jnp.asarray(False),
                 _gram_finite(cg))
 
-      v, scale, x_mean, y_mean, rank, cond, stable, xs_finite = lax.cond(
+      v, scale, x_mean, y_mean, rank, cond, stable, data_finite = lax.cond(
           ok, mixed_path, lambda _: _normal_path("auto"), None)
     else:
-      v, scale, x_mean, y_mean, rank, cond, stable, xs_finite = _normal_path(method)
+      v, scale, x_mean, y_mean, rank, cond, stable, data_finite = _normal_path(method)
   w = v / scale[:, None]
   b = y_mean - _mm(x_mean, w)
   info = LstsqInfo(rank=jnp.asarray(rank, jnp.int32), cond=jnp.asarray(cond, dtype),
                    stable=jnp.asarray(stable))
   if ys.ndim == 1:
     w, b = w[:, 0], b[0]
-  return LinearParams(w=w, b=b), info, xs_finite
+  return LinearParams(w=w, b=b), info, data_finite
 
 
 def _gram_finite(cg) -> Array:
@@ -452,9 +452,9 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
     # factor the same Gram matrix as "auto" under a stricter gate, and compile both paths.
     method = "auto"
   sw = checks.check_weights(sample_weight, xs.shape[0], xs.dtype)
-  params, info, xs_finite = _lstsq(xs, ys, sw, l2, rcond, method=method,
+  params, info, data_finite = _lstsq(xs, ys, sw, l2, rcond, method=method,
                                    fit_intercept=fit_intercept)
-  if gram_checks and not (checks.is_concrete(xs_finite) and bool(xs_finite)):
+  if gram_checks and not (checks.is_concrete(data_finite) and bool(data_finite)):
     # NaN or inf in the data (raises, naming the entries), finite squares that overflowed
     # (passes), or a traced solve (under vmap or grad) of concrete data: checked as before.
     checks.check_finite(xs, "xs")
