@@ -21,11 +21,10 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import jax.scipy.stats as jstats
-import optax
 
 from linmodels import checks
 from linmodels.linear import LinearParams, predict
-from linmodels.optimize import FitResult, fit_optax
+from linmodels.optimize import FitResult, fit_gd
 
 Array = jax.Array
 
@@ -79,7 +78,7 @@ def fit_gaussian_mle(xs: Array, *, learning_rate: Array | float = 0.5,
   xs = checks.as_float(xs, "xs")
   checks.check_finite(xs, "xs")
   p0 = GaussianParams(jnp.zeros((), xs.dtype), jnp.zeros((), xs.dtype))
-  result = fit_optax(gaussian_nll, p0, (xs,), optax.sgd(learning_rate), num_steps=num_steps)
+  result = fit_gd(gaussian_nll, p0, (xs,), learning_rate, num_steps=num_steps)
   return result.params.mu, jnp.exp(result.params.log_sigma), result
 
 

@@ -184,22 +184,28 @@ def fit_mlp(params: MLPParams, xs: Array, ys: Array, optimizer: optax.GradientTr
     ys = ys[:, None] if ys.ndim == 1 else ys
     if ys.shape[1] != d_out:
       raise ValueError(f"ys has {ys.shape[1]} outputs per example but the network has {d_out}")
-    row_loss = functools.partial(_squared_error_rows, activation=activation)
   elif task == "classification":
     xs = checks.check_xs(xs)
     ys = checks.check_labels(ys, xs.shape[0], num_classes=d_out)
-    row_loss = functools.partial(_cross_entropy_rows, activation=activation)
   else:
     raise ValueError(f"unknown task {task!r}; choose 'regression' or 'classification'")
   if xs.shape[1] != d_in:
     raise ValueError(f"xs has {xs.shape[1]} features but the network's input width is {d_in}")
-  if batch_size is None:
-    # Full batch: the mean loss with its gradient accumulated block by block (_blocked_loss).
-    loss = _blocked_loss(row_loss)
-  else:
-    loss = lambda p, x, y: jnp.mean(row_loss(p, x, y))
+  loss = _mlp_loss(task, activation, batch_size is None)
   return fit_optax(loss, params, (xs, ys), optimizer, num_steps=num_steps, tol=tol, key=key,
                    batch_size=batch_size)
+
+
+@functools.cache
+def _mlp_loss(task: str, activation: str, full_batch: bool):
+  """``fit_mlp``'s loss, one object per setting, so that ``fit_optax`` finds the program it
+  compiled for an earlier call with the same setting and shapes. Full batch: the mean loss with
+  its gradient accumulated block by block (``_blocked_loss``)."""
+  rows = _squared_error_rows if task == "regression" else _cross_entropy_rows
+  row_loss = functools.partial(rows, activation=activation)
+  if full_batch:
+    return _blocked_loss(row_loss)
+  return lambda p, x, y: jnp.mean(row_loss(p, x, y))
 
 
 def num_hidden_units(params: MLPParams) -> int:
