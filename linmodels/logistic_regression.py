@@ -131,6 +131,7 @@ def logistic_value_grad_hessian(params: LinearParams, xs: Array, labels: Array,
   return _irls_pass(params, xs, labels, l2)
 
 
+@jax.jit
 def _irls_pass(params, xs, labels, l2):
   """``(loss, grad, hessian)`` in one blocked pass over the rows; loss and grad are ``None``
   without labels.
@@ -170,6 +171,7 @@ def _irls_pass(params, xs, labels, l2):
   return value, LinearParams(m[d + 1, :d] + l2 * params.w, m[d + 1, d]), hess
 
 
+@jax.jit
 def _bce_pass(params, xs, labels):
   """``(Σ BCE, Σ (σ - y) [x 1])`` in one blocked pass over the rows."""
   d = xs.shape[1]
@@ -192,6 +194,7 @@ _fused_bce = row_passes.mean_over_rows(
     lambda params, xs, labels: losses.binary_cross_entropy(predict(params, xs), labels), _bce_pass)
 
 
+@jax.jit
 def fused_logistic_loss(params: LinearParams, xs: Array, labels: Array,
                         l2: Array | float = 0.0) -> Array:
   """``logistic_loss`` whose value and gradient come from one pass over ``X``.

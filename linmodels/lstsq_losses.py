@@ -75,6 +75,7 @@ def _fused_bwd(kernel, block_rows, res, g):
 _fused.defvjp(_fused_fwd, _fused_bwd)
 
 
+@functools.partial(jax.jit, static_argnames=("kernel", "block_rows"))
 def fused_mse_loss(params: LinearParams, xs: Array, ys: Array, *, kernel: str = "auto",
                    block_rows: int | None = None) -> Array:
   """``½ mean (wᵀx + b - y)²`` (``mse_loss``) whose gradient costs one pass over ``X``.

@@ -123,6 +123,7 @@ def mlp_cross_entropy_loss(params: MLPParams, xs: Array, labels: Array, *,
   return jnp.mean(_cross_entropy_rows(params, xs, labels, activation=activation))
 
 
+@functools.partial(jax.jit, static_argnums=0)
 def _blocked_sums(row_loss, params, xs, ys):
   """``Σ row_loss`` and its gradient, accumulated over blocks of rows: each block's forward and
   backward pass run while its activations (`[block, width]`) are in cache."""

@@ -21,10 +21,17 @@ and the cross-products with ``[1, Y]`` as two products over ``X`` itself rather 
 concatenated copy (see ``_device_gram``). ``block_rows`` overrides the choice. On GPU,
 ``residual_sums`` for one output reads ``X`` once through the Pallas kernel of
 ``pallas_gradient`` (XLA's fused reductions read it twice).
+
+Both are ``jax.jit`` functions, as are the passes built on ``reduce_rows`` elsewhere (the fused
+logistic, softmax and MLP losses): called eagerly, a scan over blocks whose body is a closure
+made in each call would be traced and compiled again every time (``jax.grad(fused_mse_loss)`` at
+100k×16 took 282 ms a call eagerly against 2 ms jitted); inside a caller's ``jit`` they are
+inlined, and the compiled programs are the same.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, NamedTuple
 
 import jax
@@ -162,6 +169,7 @@ class CentredGram(NamedTuple):
   weight: Array
 
 
+@functools.partial(jax.jit, static_argnames=("centre", "precision", "block_rows"))
 def centred_gram(xs: Array, ys: Array, sample_weight: Array | None = None, *, centre: bool = True,
                  precision=HIGHEST, block_rows: int | None = None) -> CentredGram:
   """``XcᵀXc``, ``XcᵀYc`` and the means in one pass over the rows.
@@ -340,6 +348,7 @@ class ResidualSums(NamedTuple):
   rr: Array
 
 
+@functools.partial(jax.jit, static_argnames=("block_rows", "kernel"))
 def residual_sums(xs: Array, ys: Array, w: Array, b: Array, shift: Array | None = None,
                   sample_weight: Array | None = None, *, block_rows: int | None = None,
                   kernel: str = "auto") -> ResidualSums:

@@ -84,6 +84,7 @@ def softmax_loss(params: LinearParams, xs: Array, labels: Array,
           + 0.5 * l2 * jnp.sum(params.w * params.w))
 
 
+@jax.jit
 def _ce_pass(params, xs, labels):
   """``(Σ CE, Σ [x 1] (p - y)ᵀ)`` in one blocked pass over the rows."""
   d, c = params.w.shape
@@ -107,6 +108,7 @@ _fused_ce = row_passes.mean_over_rows(
     lambda params, xs, labels: losses.cross_entropy(predict(params, xs), labels), _ce_pass)
 
 
+@jax.jit
 def fused_softmax_loss(params: LinearParams, xs: Array, labels: Array,
                        l2: Array | float = 0.0) -> Array:
   """``softmax_loss`` whose value and gradient come from one blocked pass over ``X``.
@@ -136,6 +138,7 @@ def fused_softmax_loss(params: LinearParams, xs: Array, labels: Array,
   return _fused_ce(params, xs, labels) + 0.5 * l2 * jnp.sum(params.w * params.w)
 
 
+@jax.jit
 def softmax_value_grad_hessian(params: LinearParams, xs: Array, labels: Array,
                                l2: Array | float = 0.0) -> tuple[Array, LinearParams, Array]:
   """``softmax_loss``, its gradient and its Hessian, all from one pass over ``X``: what a Newton

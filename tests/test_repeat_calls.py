@@ -1,10 +1,13 @@
-"""The iterative fitters keep their compiled program for the next call with the same settings.
+"""A second call with the same settings and shapes compiles nothing.
 
-A call that finds its program does not trace the loss again; these tests count traces with a
-loss that records each one, and check that what is reused gives the answer a fresh program does
-(and that a changed number in a closure is never served a stale program).
+The iterative fitters keep their compiled program: a call that finds it does not trace the loss
+again. These tests count traces with a loss that records each one, and check that what is reused
+gives the answer a fresh program does (and that a changed number in a closure or a global is
+never served a stale program). The one-pass building blocks, called eagerly (``jax.grad`` of a
+fused loss in a notebook), are checked through JAX's compile log.
 """
 
+import logging
 import sys
 
 import jax
@@ -171,3 +174,77 @@ def test_program_keys_tell_apart_what_traces_differently(obj, other):
 def test_program_keys_refuse_what_cannot_be_compared(obj):
   with pytest.raises(TypeError):
     optimize._program_key(lambda: obj)
+
+
+class _CompileLog(logging.Handler):
+  def __init__(self):
+    super().__init__(logging.DEBUG)
+    self.messages = []
+
+  def emit(self, record):
+    if "Compiling" in record.getMessage():
+      self.messages.append(record.getMessage()[:120])
+
+
+def _compiles(fn):
+  """The XLA compilations that a call of ``fn`` starts (after one warm-up call)."""
+  jax.block_until_ready(fn())
+  log, logger = _CompileLog(), logging.getLogger("jax")
+  logger.addHandler(log)
+  try:
+    with jax.log_compiles():
+      jax.block_until_ready(fn())
+  finally:
+    logger.removeHandler(log)
+  return log.messages
+
+
+def test_the_compile_log_sees_a_compilation():
+  # The probe works: a new program is reported.
+  x = jnp.arange(7.0)
+  log, logger = _CompileLog(), logging.getLogger("jax")
+  logger.addHandler(log)
+  try:
+    with jax.log_compiles():
+      jax.jit(lambda v: v * 3.0 + 1.0)(x).block_until_ready()
+  finally:
+    logger.removeHandler(log)
+  assert log.messages
+
+
+def test_eager_calls_of_the_one_pass_building_blocks_reuse_their_programs(rng, monkeypatch):
+  # Several blocks of rows (a lax.scan, whose body is a closure made in each call): at most
+  # 256 rows a block here, and a row count no other test uses (nothing traced before).
+  monkeypatch.setattr(lm.row_passes, "_CPU_BLOCK_BYTES", 1024)
+  xs, ys = _data(rng, n=1013)
+  labels = (ys > 0).astype(jnp.int32)
+  p, p3 = lm.init_linear(3), lm.LinearParams(jnp.zeros((3, 3)), jnp.zeros(3))
+  classes = jnp.asarray(rng.integers(0, 3, 1013))
+  calls = {
+      "grad fused_mse_loss": lambda: jax.grad(lm.fused_mse_loss)(p, xs, ys),
+      "grad fused_logistic_loss": lambda: jax.grad(lm.fused_logistic_loss)(
+          p, xs, labels.astype(jnp.float32)),
+      "grad fused_softmax_loss": lambda: jax.grad(lm.fused_softmax_loss)(p3, xs, classes),
+      "mse_stats": lambda: lm.mse_stats(xs, ys),
+      "residual_sums": lambda: lm.row_passes.residual_sums(xs, ys[:, None], p.w[:, None],
+                                                           p.b[None]),
+      "logistic_value_grad_hessian": lambda: lm.logistic_value_grad_hessian(
+          p, xs, labels.astype(jnp.float32)),
+      "softmax_value_grad_hessian": lambda: lm.softmax_value_grad_hessian(p3, xs, classes),
+  }
+  for name, fn in calls.items():
+    assert _compiles(fn) == [], name
+
+
+def test_direct_fits_compile_nothing_on_the_second_call(rng):
+  xs, ys = _data(rng)
+  params = lm.init_mlp(jax.random.key(1), (3, 4, 1))
+  calls = {
+      "fit_gd": lambda: lm.fit_gd(lm.mse_loss, lm.init_linear(3), (xs, ys), 0.1, num_steps=10),
+      "fit_mlp": lambda: lm.fit_mlp(params, xs, ys, optax.adam(1e-2), num_steps=10),
+      "minimize": lambda: lm.minimize(lm.fused_mse_loss, lm.init_linear(3), (xs, ys),
+                                      method="lbfgs", num_steps=10),
+      "fit_gaussian_mle": lambda: lm.fit_gaussian_mle(ys, num_steps=10),
+  }
+  for name, fn in calls.items():
+    assert _compiles(fn) == [], name
