@@ -149,8 +149,9 @@ def _run_fit(loss_fn, make_optimizer, hyper, params, data, *, num_steps, tol, di
   args = (params, data, hyper, tol, divergence_factor, key)
   static = (num_steps, batch_size, early_exit)
   try:
-    if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(args)):
-      raise TypeError("inside a trace")  # inlined into the caller's program: nothing to keep
+    # Under an outer jit or vmap the arguments are tracers; the cached function is traced into
+    # the caller's program (an eager vmap then finds its batched program too). A closure that
+    # holds a tracer cannot be keyed and is never kept.
     cache_key = (_program_key(loss_fn), _program_key(make_optimizer), static)
     hash(cache_key)
   except TypeError:

@@ -142,15 +142,23 @@ def test_fit_mlp_reuses_its_program_across_fresh_optimizers(rng):
   np.testing.assert_array_equal(np.asarray(a.losses), np.asarray(b.losses))
 
 
-def test_inside_a_trace_nothing_is_kept(rng):
+def test_a_loss_closure_holding_a_tracer_is_never_kept(rng):
   xs, ys = _data(rng)
-  before = len(optimize._fit_cache)
   keys = set(optimize._fit_cache)
-  lrs = jnp.array([0.05, 0.1])
-  out = jax.vmap(lambda lr: lm.fit_gd(lambda p, x, y: lm.mse_loss(p, x, y), lm.init_linear(3),
-                                      (xs, ys), lr, num_steps=5).losses)(lrs)
-  assert out.shape == (2, 5)
-  assert set(optimize._fit_cache) == keys and len(optimize._fit_cache) == before
+
+  @jax.jit
+  def scaled_fit(scale):
+    return lm.fit_gd(lambda p, x, y: scale * lm.mse_loss(p, x, y), lm.init_linear(3), (xs, ys),
+                     0.05, num_steps=5).losses
+
+  one, two = scaled_fit(1.0), scaled_fit(2.0)
+  assert set(optimize._fit_cache) == keys
+  np.testing.assert_allclose(np.asarray(two[0]), 2 * np.asarray(one[0]), rtol=1e-6)
+  # Each traced scale got its own answer: the same fits with the scale as a constant.
+  for scale, got in ((1.0, one), (2.0, two)):
+    want = lm.fit_gd(lambda p, x, y: scale * lm.mse_loss(p, x, y), lm.init_linear(3), (xs, ys),
+                     0.05, num_steps=5).losses  # noqa: B023
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5)
 
 
 def test_the_cache_is_bounded(rng, monkeypatch):
@@ -245,6 +253,9 @@ def test_direct_fits_compile_nothing_on_the_second_call(rng):
       "minimize": lambda: lm.minimize(lm.fused_mse_loss, lm.init_linear(3), (xs, ys),
                                       method="lbfgs", num_steps=10),
       "fit_gaussian_mle": lambda: lm.fit_gaussian_mle(ys, num_steps=10),
+      "eager vmap of fit_gd over learning rates": lambda: jax.vmap(
+          lambda lr: lm.fit_gd(lm.mse_loss, lm.init_linear(3), (xs, ys), lr, num_steps=10).losses
+      )(jnp.array([0.01, 0.1, 0.3])),
   }
   for name, fn in calls.items():
     assert _compiles(fn) == [], name
