@@ -130,8 +130,8 @@ def fit_optax(loss_fn: LossFn, params: PyTree, data: tuple, optimizer: optax.Gra
 # what their closures hold, compared by value, so that ``optax.adam(1e-3)`` or a loss lambda
 # made again in a loop (the usual script: a fresh optimizer per seed) finds the program of the
 # previous call; numbers in a closure are baked into the program, so a different value is a
-# different key. Anything in a closure that cannot be compared by value (an array, a tracer, a
-# list) makes the call compile afresh, as before.
+# different key. Anything in a closure that cannot be compared by value (an array, a tracer)
+# makes the call compile afresh, as before.
 
 _FIT_CACHE_SIZE = 64
 _fit_cache: collections.OrderedDict = collections.OrderedDict()
@@ -181,12 +181,14 @@ _ATOMS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis))
 def _program_key(obj, depth: int = 0, within: frozenset = frozenset()):
   """A hashable stand-in for ``obj`` that is equal for two objects that trace to the same program.
 
-  Numbers and strings by value; tuples (named ones included) and ``functools.partial`` item by
-  item; plain functions by their code, defaults, closure contents and the module globals their
-  code names (so that a changed global number is a changed key, while a function that calls
-  itself is keyed once); any other hashable object by its type and itself (its own ``==``:
-  identity by default, and the key keeps it alive, so an identity is never reused). Raises
-  ``TypeError`` for what cannot be compared: arrays, tracers, lists, dicts.
+  Numbers and strings by value; tuples (named ones included), lists, dicts and
+  ``functools.partial`` item by item, as they are at this call (the program bakes in what it
+  reads while tracing, so the key holds the same values); plain functions by their code,
+  defaults, closure contents and the module globals their code names (so that a changed global
+  number is a changed key, while a function that calls itself is keyed once); any other hashable
+  object by its type and itself (its own ``==``: identity by default, and the key keeps it alive,
+  so an identity is never reused). Raises ``TypeError`` for what cannot be compared: arrays,
+  tracers, sets of them, unhashable objects.
   """
   if depth > 64:
     raise TypeError("too deeply nested to key")
@@ -195,8 +197,11 @@ def _program_key(obj, depth: int = 0, within: frozenset = frozenset()):
   if isinstance(obj, jax.core.Tracer):
     raise TypeError("a tracer")
   sub = lambda o: _program_key(o, depth + 1, within)
-  if isinstance(obj, tuple):
+  if isinstance(obj, (tuple, list)):
+    # Lists by their contents at this call: a list changed since an earlier call is a new key.
     return (type(obj), tuple(sub(o) for o in obj))
+  if isinstance(obj, dict):
+    return (type(obj), tuple((sub(k), sub(v)) for k, v in obj.items()))
   if isinstance(obj, functools.partial):
     return (functools.partial, sub(obj.func), sub(obj.args),
             sub(tuple(sorted(obj.keywords.items()))))

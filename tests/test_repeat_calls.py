@@ -172,13 +172,28 @@ def test_the_cache_is_bounded(rng, monkeypatch):
 
 @pytest.mark.parametrize("obj,other", [
     (1, 1.0), (1.0, 2.0), (True, 1), (np.float32(1), np.int32(1)), ((1, 2), (1, 3)), ("a", "b"),
+    ([1, 2], (1, 2)), ([1, 2], [1, 3]), ({"a": 1}, {"a": 2}), ({"a": 1}, {"b": 1}),
 ])
 def test_program_keys_tell_apart_what_traces_differently(obj, other):
   assert optimize._program_key(obj) == optimize._program_key(obj)
   assert optimize._program_key(obj) != optimize._program_key(other)
 
 
-@pytest.mark.parametrize("obj", [jnp.ones(2), np.ones(2), [1, 2], {"a": 1}])
+def test_a_list_in_the_loss_closure_is_keyed_by_its_contents_at_each_call(rng):
+  xs, ys = _data(rng)
+  weights = [1.0]
+  loss = lambda p, x, y: weights[0] * lm.mse_loss(p, x, y)
+  one = lm.fit_gd(loss, lm.init_linear(3), (xs, ys), 0.1, num_steps=3).losses
+  weights[0] = 4.0  # the same list, changed: never the program traced with 1.0
+  four = lm.fit_gd(loss, lm.init_linear(3), (xs, ys), 0.1, num_steps=3).losses
+  np.testing.assert_allclose(np.asarray(four[0]), 4 * np.asarray(one[0]), rtol=1e-6)
+  weights[0] = 1.0  # back: the first program, which baked in 1.0
+  again = lm.fit_gd(loss, lm.init_linear(3), (xs, ys), 0.1, num_steps=3).losses
+  np.testing.assert_array_equal(np.asarray(again), np.asarray(one))
+
+
+@pytest.mark.parametrize("obj", [jnp.ones(2), np.ones(2), [jnp.ones(2)], {"a": np.ones(1)},
+                                 {1, 2}])
 def test_program_keys_refuse_what_cannot_be_compared(obj):
   with pytest.raises(TypeError):
     optimize._program_key(lambda: obj)
