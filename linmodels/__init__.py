@@ -13,7 +13,7 @@ The public API, by the lecture's sections (each name lives in the module shown):
 * data: ``data``
 """
 
-from linmodels import (distributed, flax_interop, logistic_regression, pallas_gradient, row_passes,
+from linmodels import (distributed, logistic_regression, pallas_gradient, row_passes,
                        softmax_regression, universal)
 from linmodels.checks import check_labels, check_xs, check_xy
 from linmodels.convexity import grid, hessian_eigenvalues, min_hessian_eigenvalue
@@ -48,6 +48,18 @@ from linmodels.softmax_regression import (accuracy, cross_entropy_logit_gradient
                                           softmax_value_grad_hessian)
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+  # flax takes about 0.4 s of the 1.7 s that `import linmodels` takes on a 2-core CPU; only the
+  # interop module needs it, so it is imported on first use.
+  if name == "flax_interop":
+    import importlib
+    module = importlib.import_module("linmodels.flax_interop")
+    globals()[name] = module
+    return module
+  raise AttributeError(f"module 'linmodels' has no attribute {name!r}")
+
 
 __all__ = [
     "ClassifierResult", "Dense", "FitResult", "GaussianParams", "LinearParams", "LstsqInfo",
