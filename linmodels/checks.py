@@ -73,6 +73,18 @@ def _sum_is_finite(x) -> bool:
     return bool(np.isfinite(np.sum(np.asarray(x))))
 
 
+def check_finite_unless(known_finite: Any, x: Array, name: str) -> None:
+  """``check_finite(x, name)`` unless ``known_finite`` is a concrete true value.
+
+  For callers that learn whether their data are finite from a pass they make anyway (``lstsq``'s
+  Gram matrix, the classifiers' first gradient) and read ``x`` again only when that pass says
+  otherwise (NaN or inf, raised here with the entries named; or finite data whose sums
+  overflowed, which pass) or is traced.
+  """
+  if not (is_concrete(known_finite) and bool(known_finite)):
+    check_finite(x, name)
+
+
 def _device_sum_is_finite(x: Array) -> bool:
   # A concrete array closed over by a user's jit is checked while that jit traces: evaluate the
   # sum now instead of tracing it into the user's program (where bool() of it would fail).

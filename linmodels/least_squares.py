@@ -454,11 +454,11 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
   sw = checks.check_weights(sample_weight, xs.shape[0], xs.dtype)
   params, info, data_finite = _lstsq(xs, ys, sw, l2, rcond, method=method,
                                    fit_intercept=fit_intercept)
-  if gram_checks and not (checks.is_concrete(data_finite) and bool(data_finite)):
+  if gram_checks:
     # NaN or inf in the data (raises, naming the entries), finite squares that overflowed
     # (passes), or a traced solve (under vmap or grad) of concrete data: checked as before.
-    checks.check_finite(xs, "xs")
-    checks.check_finite(ys, "ys")
+    checks.check_finite_unless(data_finite, xs, "xs")
+    checks.check_finite_unless(data_finite, ys, "ys")
   return params, info
 
 

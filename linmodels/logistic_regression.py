@@ -293,12 +293,14 @@ def fit_logistic(xs: Array, labels: Array, l2: Array | float = 0.0, *, method: s
   >>> bool(res.converged), bool(res.separated)
   (True, False)
   """
-  xs, labels = _check_binary(xs, labels)
   if num_steps is None:
     num_steps = {"newton": 50, "lbfgs": 500}.get(method, 5000)
+  xs, labels = _check_binary(xs, labels, finite=num_steps == 0)
   if tol is None:
     tol = default_tol(xs.dtype)
-  return _fit_logistic(xs, labels, l2, learning_rate, tol, method=method, num_steps=num_steps)
+  result = _fit_logistic(xs, labels, l2, learning_rate, tol, method=method, num_steps=num_steps)
+  checks.check_finite_unless(finite_first_step(result), xs, "xs")
+  return result
 
 
 @functools.partial(solver_jit, static_argnames=("method", "num_steps"))
@@ -315,8 +317,21 @@ def _fit_logistic(xs, labels, l2, learning_rate, tol, *, method, num_steps):
   return with_separation(result, all_correct & (jnp.asarray(l2) == 0))
 
 
-def _check_binary(xs, labels):
-  xs = checks.check_xs(xs)
+def finite_first_step(result) -> Array:
+  """Whether a classifier fit from ``w = 0`` saw finite data: ``False`` if it diverged.
+
+  Its first step evaluates the gradient ``Xᵀr / n`` at ``w = 0``, where every residual ``r`` is
+  nonzero (``½ - y`` for the BCE, ``1/C - onehot(y)`` for softmax): one NaN or infinite entry of
+  ``X`` makes it non-finite, and the fit reports divergence before any update. So a fit that did
+  not diverge read finite data, and the separate finiteness pass over ``X`` is needed only when
+  it did (``checks.check_finite_unless``; at 100k×100 on 2 CPU cores that pass took about 3 ms).
+  Fits with ``num_steps = 0`` take no step and are checked before the fit.
+  """
+  return ~result.diverged
+
+
+def _check_binary(xs, labels, *, finite: bool = True):
+  xs = checks.check_xs(xs, finite=finite)
   labels = checks.check_binary_labels(labels, xs.shape[0])
   checks.check_two_classes(labels)
   return xs, labels

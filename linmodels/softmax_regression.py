@@ -24,7 +24,8 @@ import numpy as np
 
 from linmodels import checks, losses, row_passes
 from linmodels.linear import HIGHEST, LinearParams, predict
-from linmodels.logistic_regression import ClassifierResult, default_tol, smoothness_step, with_separation
+from linmodels.logistic_regression import (ClassifierResult, default_tol, finite_first_step,
+                                           smoothness_step, with_separation)
 from linmodels.optimize import minimize
 from linmodels.solver_jit import solver_jit
 
@@ -233,19 +234,21 @@ def fit_softmax(xs: Array, labels: Array, l2: Array | float = 0.0, *,
   >>> res.params.w.shape, bool(res.converged)
   ((2, 3), True)
   """
-  xs = checks.check_xs(xs)
+  if num_steps is None:
+    num_steps = {"lbfgs": 500, "newton": 50}.get(method, 5000)
+  xs = checks.check_xs(xs, finite=num_steps == 0)  # otherwise read off the first step's gradient
   if num_classes is None:
     if not checks.is_concrete(labels):
       raise ValueError("num_classes must be given when labels are traced")
     num_classes = int(np.max(np.asarray(labels))) + 1
   labels = checks.check_labels(labels, xs.shape[0], num_classes=num_classes)
   checks.check_two_classes(labels)
-  if num_steps is None:
-    num_steps = {"lbfgs": 500, "newton": 50}.get(method, 5000)
   if tol is None:
     tol = default_tol(xs.dtype)
-  return _fit_softmax(xs, labels, l2, learning_rate, tol, num_classes=num_classes, method=method,
-                      num_steps=num_steps)
+  result = _fit_softmax(xs, labels, l2, learning_rate, tol, num_classes=num_classes,
+                        method=method, num_steps=num_steps)
+  checks.check_finite_unless(finite_first_step(result), xs, "xs")
+  return result
 
 
 @functools.partial(solver_jit, static_argnames=("num_classes", "method", "num_steps"))
