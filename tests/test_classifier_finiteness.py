@@ -56,23 +56,26 @@ def test_zero_steps_check_before_the_fit(model):
     _fit(model, jnp.asarray(xs), labels, num_steps=0)
 
 
-@pytest.mark.parametrize("model", ["logistic", "softmax"])
-def test_finite_data_are_not_scanned_again(model, monkeypatch):
-  xs, labels = _data(model)
-  scanned = []
+@pytest.fixture
+def scanned(monkeypatch):
+  """The names ``checks.check_finite`` is called with (it still checks)."""
+  names = []
   real = checks.check_finite
-  monkeypatch.setattr(checks, "check_finite", lambda x, name: scanned.append(name) or real(x, name))
+  monkeypatch.setattr(checks, "check_finite", lambda x, name: names.append(name) or real(x, name))
+  return names
+
+
+@pytest.mark.parametrize("model", ["logistic", "softmax"])
+def test_finite_data_are_not_scanned_again(model, scanned):
+  xs, labels = _data(model)
   res = _fit(model, jnp.asarray(xs), labels)
   assert not bool(res.diverged) and scanned == []
 
 
-def test_a_diverged_fit_on_finite_data_is_returned_not_raised(monkeypatch):
+def test_a_diverged_fit_on_finite_data_is_returned_not_raised(scanned):
   # Divergence for another reason (a step far above 2/L): X is scanned, found finite, and the
   # result comes back with its divergence flag, as before.
   xs, labels = _data("logistic")
-  scanned = []
-  real = checks.check_finite
-  monkeypatch.setattr(checks, "check_finite", lambda x, name: scanned.append(name) or real(x, name))
   res = lm.fit_logistic(jnp.asarray(xs * 1e4), labels, method="gd", learning_rate=1e6,
                         num_steps=50)
   assert bool(res.diverged) and scanned == ["xs"]

@@ -209,9 +209,10 @@ class _CompileLog(logging.Handler):
       self.messages.append(record.getMessage()[:120])
 
 
-def _compiles(fn):
-  """The XLA compilations that a call of ``fn`` starts (after one warm-up call)."""
-  jax.block_until_ready(fn())
+def _compiles(fn, *, warm: bool = True):
+  """The XLA compilations that a call of ``fn`` starts (after one warm-up call if ``warm``)."""
+  if warm:
+    jax.block_until_ready(fn())
   log, logger = _CompileLog(), logging.getLogger("jax")
   logger.addHandler(log)
   try:
@@ -225,14 +226,7 @@ def _compiles(fn):
 def test_the_compile_log_sees_a_compilation():
   # The probe works: a new program is reported.
   x = jnp.arange(7.0)
-  log, logger = _CompileLog(), logging.getLogger("jax")
-  logger.addHandler(log)
-  try:
-    with jax.log_compiles():
-      jax.jit(lambda v: v * 3.0 + 1.0)(x).block_until_ready()
-  finally:
-    logger.removeHandler(log)
-  assert log.messages
+  assert _compiles(lambda: jax.jit(lambda v: v * 3.0 + 1.0)(x), warm=False)
 
 
 def test_eager_calls_of_the_one_pass_building_blocks_reuse_their_programs(rng, monkeypatch):
