@@ -118,7 +118,7 @@ def main(argv=None) -> int:
   tasks.append(("dimension_scaling", lambda: suite.dimension_scaling(
       *prof["ds"], repeats=prof["repeats"], gd_steps=200 if args.tiny else 2_000)))
   tasks.append(("gd_step", lambda: suite.gd_step(*prof["gd"], fl, repeats=prof["repeats"])))
-  tasks.append(("logistic", lambda: suite.logistic(*prof["logistic"], repeats=prof["repeats"])))
+  tasks.append(("logistic", lambda: suite.logistic(*prof["logistic"], repeats=prof["repeats"], fl=fl)))
   tasks.append(("logistic", lambda: suite.logistic(0, 0, repeats=max(prof["repeats"], 5), real=True)))
   tasks.append(("softmax", lambda: suite.softmax(*prof["softmax"], repeats=prof["repeats"])))
   tasks.append(("softmax", lambda: suite.softmax(0, 0, 0, repeats=max(prof["repeats"], 5), real=True)))

@@ -3,6 +3,8 @@ JSON has the documented fields. (No timing is asserted: timings do not belong in
 
 import json
 
+import pytest
+
 
 from benchmarks import report, suite
 from benchmarks.__main__ import main
@@ -130,3 +132,22 @@ def test_gpu_residual_passes_agree_on_cpu():
   assert [r["impl"].split(" (")[0] for r in rows] == [
       "XLA residual_sums", "Pallas residual_gradient", "Pallas gradient_sums"]
   assert all(r["median_s"] > 0 and r["rel_error"] < 1e-5 for r in rows)
+
+
+def test_logistic_floor_is_a_read_of_x_per_evaluation_and_caps_the_target():
+  fl = {"bandwidth_GBps": 10.0, "matmul_GFLOPs": 1.0}
+  rows = suite.logistic(500, 5, repeats=1, fl=fl)
+  sk, ours = rows[0], rows[1:]
+  assert sk["floor_s"] is None and [r["impl"] for r in ours] == [
+      "linmodels fit_logistic(newton)", "linmodels fit_logistic(lbfgs)"]
+  for r in ours:  # the start and one trial point a step, each a read of the 500×5 float32 X
+    assert r["num_steps"] >= 1
+    assert r["floor_s"] == pytest.approx((r["num_steps"] + 1) * 500 * 5 * 4 / 10e9)
+  (target,) = [t for t in report.targets({"rows": rows, "machine": {}})
+               if t["target"].startswith("logistic")]
+  best = min((r for r in ours if r["final_loss"] <= sk["final_loss"] * (1 + 1e-5) + 1e-7),
+             key=lambda r: r["median_s"])
+  cap = sk["median_s"] / best["floor_s"]
+  assert f"at most {cap:.1f}× for its {best['num_steps']} steps" in target["measured"]
+  # The small real data are bound by per-call costs, not by reading X: no floor there.
+  assert all(r["floor_s"] is None for r in suite.logistic(0, 0, repeats=1, real=True, fl=fl))
