@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-
 from benchmarks import report, suite
 from benchmarks.__main__ import main
 
