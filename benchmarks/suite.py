@@ -142,6 +142,11 @@ def least_squares(n: int, d: int, fl: dict, *, repeats: int, methods=("auto", "c
     fns[f"linmodels lstsq({method})"] = lambda method=method: lm.lstsq(xj, yj, method=method)[0]
   if peers:
     fns["numpy bare XᵀX (peer floor)"] = lambda: xs.T @ xs
+    # XLA's own XᵀX on the same data: where any JAX normal-equation solve starts from on this
+    # machine (numpy's `xs.T @ xs` is BLAS's syrk, which forms half the products; XLA:CPU has none).
+    xla_gram = jax.jit(lambda x: jax.lax.dot_general(x, x, (((0,), (0,)), ((), ())),
+                                                     precision=lm.linear.HIGHEST))
+    fns["jax bare XᵀX (XLA)"] = lambda: xla_gram(xj)
 
     def np_chol():
       import scipy.linalg as sl
@@ -175,7 +180,7 @@ def least_squares(n: int, d: int, fl: dict, *, repeats: int, methods=("auto", "c
     res = m["result"]
     if impl.startswith("linmodels"):
       err = _rel(np.r_[res.w, res.b], ref)
-    elif impl.startswith("numpy bare"):
+    elif "bare XᵀX" in impl:
       err = None
     else:
       err = _rel(res, ref)

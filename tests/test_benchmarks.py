@@ -14,11 +14,17 @@ FL = {"bandwidth_GBps": 10.0, "matmul_GFLOPs": 50.0}
 def test_least_squares_methods_and_peers_are_right():
   rows = suite.least_squares(3_000, 8, FL, repeats=1, methods=("auto", "cholesky", "qr", "svd"))
   impls = {r["impl"] for r in rows}
-  assert {"linmodels lstsq(auto)", "scikit-learn LinearRegression", "numpy lstsq (SVD)"} <= impls
+  assert {"linmodels lstsq(auto)", "scikit-learn LinearRegression", "numpy lstsq (SVD)",
+          "numpy bare XᵀX (peer floor)", "jax bare XᵀX (XLA)"} <= impls
   for r in rows:
     if r["rel_error"] is not None:
       assert r["rel_error"] < 1e-5, r["impl"]
     assert r["median_s"] > 0 and r["min_s"] <= r["median_s"] <= r["max_s"]
+  by = {r["impl"]: r for r in rows}
+  (target,) = [t for t in report.targets({"rows": rows, "machine": {}})
+               if t["target"].startswith("OLS vs peer's bare")]
+  xla = by["jax bare XᵀX (XLA)"]["median_s"] / by["numpy bare XᵀX (peer floor)"]["median_s"]
+  assert f"XLA's bare XᵀX: {xla:.2f}×" in target["measured"]
 
 
 def test_iterative_benchmarks_are_right():
