@@ -35,7 +35,9 @@ def test_iterative_benchmarks_are_right():
   acc = suite.accuracy_vs_condition([1e1, 1e3], n=2_000, d=16)
   auto = [r for r in acc if r["impl"].endswith("(auto)")]
   assert max(r["rel_error"] for r in auto) < 1e-4
-  logi = suite.logistic(0, 0, repeats=1, real=True)
+  logi = suite.logistic(0, 0, repeats=1, real=True, fl=FL)
+  # The small real data are bound by per-call costs, not by reading X: no floor there.
+  assert all(r["floor_s"] is None for r in logi)
   sk = next(r for r in logi if r["impl"].startswith("scikit-learn"))
   assert [r["impl"] for r in logi[1:]] == [f"linmodels fit_logistic({m})" for m in ("newton", "lbfgs", "gd")]
   for r in logi[1:3]:
@@ -150,9 +152,6 @@ def test_logistic_floor_is_a_read_of_x_per_evaluation_and_caps_the_target():
     assert r["floor_s"] == pytest.approx((r["num_steps"] + 1) * 500 * 5 * 4 / 10e9)
   (target,) = [t for t in report.targets({"rows": rows, "machine": {}})
                if t["target"].startswith("logistic")]
-  best = min((r for r in ours if r["final_loss"] <= sk["final_loss"] * (1 + 1e-5) + 1e-7),
-             key=lambda r: r["median_s"])
+  (best,) = [r for r in ours if f"({r['impl']};" in target["measured"]]  # the fit it quotes
   cap = sk["median_s"] / best["floor_s"]
   assert f"at most {cap:.1f}× for its {best['num_steps']} steps" in target["measured"]
-  # The small real data are bound by per-call costs, not by reading X: no floor there.
-  assert all(r["floor_s"] is None for r in suite.logistic(0, 0, repeats=1, real=True, fl=fl))
