@@ -34,7 +34,7 @@ def _profile(full: bool) -> dict:
           "conds": [1e1, 1e3, 1e4], "ds": (20_000, [16, 64, 256, 1024]), "gd": (1_000_000, 64),
           "logistic": (100_000, 100),
           "softmax": (20_000, 50, 10),
-          "perceptron": (20_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 5,
+          "perceptron": (100_000, 20), "mlp": (10_000, 32, 256), "sweep": 256, "repeats": 5,
           "sharded": (200_003, 64)}
 
 

@@ -17,6 +17,12 @@ iteration checks every example once (which the stopping rule needs anyway), stop
 misclassified, and otherwise applies one update. It is a ``lax.while_loop`` bounded by
 ``max_updates``; the result reports whether it converged.
 
+Each iteration is one pass over ``[X 1]``, held transposed (`[d + 1, n]`: a vector-matrix
+product, 2.5× faster on CPU than ``[X 1] w``), and a pick that costs no pass of its own
+(``_pick_mistake``: one random integer below the number of mistakes, then that mistake, found
+through per-block counts). Drawing the pick from ``jax.random.categorical`` drew ``n`` random
+numbers an update: at 20k×20 on 2 CPU cores, 1.0 ms an update against 0.06 ms now.
+
 Novikoff's theorem: from ``w = 0``, on data separable with margin ``γ`` (in the augmented space)
 and radius ``R = max ‖[x, 1]‖``, the algorithm makes at most ``(R/γ)²`` updates. With a random
 initialisation (``init_scale > 0``) the bound grows with ``‖w₀‖``.
@@ -68,18 +74,42 @@ def perceptron_predict(params: LinearParams, xs: Array) -> Array:
   return (z >= 0).astype(jnp.int32)
 
 
-def _mistakes(w_aug: Array, xs_aug: Array, signs: Array) -> Array:
-  """Misclassified per the lecture: positives with ``w·x < 0``, negatives with ``w·x ≥ 0``."""
-  z = jnp.matmul(xs_aug, w_aug, precision=HIGHEST)
-  return jnp.where(signs > 0, z < 0, z >= 0)
+_PICK_BLOCK = 256  # rows per block of the mistake counts that _pick_mistake searches
+
+
+def _mistakes(w_aug: Array, xs_aug_t: Array, signs: Array) -> Array:
+  """Misclassified per the lecture: positives with ``w·x < 0``, negatives with ``w·x ≥ 0``.
+
+  ``xs_aug_t`` is `[d + 1, n]` (``[X 1]ᵀ``); rows whose sign is 0 (padding) are never mistakes."""
+  z = jnp.matmul(w_aug, xs_aug_t, precision=HIGHEST)
+  return ((signs > 0) & (z < 0)) | ((signs < 0) & (z >= 0))
+
+
+def _pick_mistake(key: Array, mask: Array) -> Array:
+  """The index of one of the ``True`` entries of ``mask`` (`[n]`, ``n`` a multiple of
+  ``_PICK_BLOCK``, at least one ``True``), uniformly at random: the ``j``-th of them for ``j``
+  uniform below their number, found from per-block counts and a search within one block (no
+  cumulative sum over all ``n``)."""
+  blocks = mask.reshape(-1, _PICK_BLOCK)
+  counts = jnp.sum(blocks, axis=1, dtype=jnp.int32)
+  ends = jnp.cumsum(counts)
+  j = jax.random.randint(key, (), 0, ends[-1])
+  block = jnp.argmax(ends > j)
+  within = jnp.cumsum(blocks[block].astype(jnp.int32))
+  return block * _PICK_BLOCK + jnp.argmax(within > j - (ends[block] - counts[block]))
 
 
 @functools.partial(solver_jit, static_argnames=("max_updates", "return_trajectory"))
 def _fit(key, xs, labels, init_scale, *, max_updates: int, return_trajectory: bool):
-  # [X 1] and the signs are formed inside the compiled program (eagerly, each was a dispatch
-  # per call and a copy of X).
-  xs_aug = jnp.concatenate([xs, jnp.ones((xs.shape[0], 1), xs.dtype)], axis=1)
+  # [X 1], its transpose and the signs are formed inside the compiled program (eagerly, each
+  # was a dispatch per call and a copy of X). The transpose is padded to whole pick blocks with
+  # rows of sign 0.
+  n = xs.shape[0]
+  xs_aug = jnp.concatenate([xs, jnp.ones((n, 1), xs.dtype)], axis=1)
   signs = to_signs(labels).astype(xs.dtype)
+  pad = -n % _PICK_BLOCK
+  xs_aug_t = jnp.pad(xs_aug, ((0, pad), (0, 0))).T
+  signs_pad = jnp.pad(signs, (0, pad))
   init_scale = jnp.asarray(init_scale, xs.dtype)
   d1 = xs_aug.shape[1]
   key_init, key_pick = jax.random.split(key)
@@ -99,14 +129,13 @@ def _fit(key, xs, labels, init_scale, *, max_updates: int, return_trajectory: bo
   def body(s: State):
     key, sub = jax.random.split(s.key)
     # Uniform over the misclassified examples (see the module docstring).
-    logits = jnp.where(s.mistakes, 0.0, -jnp.inf)
-    i = jax.random.categorical(sub, logits)
+    i = _pick_mistake(sub, s.mistakes)
     w = s.w + signs[i] * xs_aug[i]
     updates = s.updates + 1
     traj = s.traj.at[updates].set(w) if return_trajectory else None
-    return State(w, _mistakes(w, xs_aug, signs), updates, key, traj)
+    return State(w, _mistakes(w, xs_aug_t, signs_pad), updates, key, traj)
 
-  s0 = State(w0, _mistakes(w0, xs_aug, signs), jnp.int32(0), key_pick, traj0)
+  s0 = State(w0, _mistakes(w0, xs_aug_t, signs_pad), jnp.int32(0), key_pick, traj0)
   s = lax.while_loop(cond, body, s0)
   traj = s.traj
   if return_trajectory:

@@ -2,8 +2,14 @@
 JSON has the documented fields. (No timing is asserted: timings do not belong in tests.)"""
 
 import json
+import warnings
 
+import jax
+import numpy as np
 import pytest
+from sklearn.linear_model import Perceptron
+
+import linmodels as lm
 
 from benchmarks import report, suite
 from benchmarks.__main__ import main
@@ -50,6 +56,14 @@ def test_iterative_benchmarks_are_right():
     assert r["final_loss"] <= sk["final_loss"] * (1 + 1e-4), r["impl"]
   per = suite.perceptron(300, 3, repeats=1)
   assert "converged True" in per[-1]["note"]
+  # scikit-learn gets the fewest epochs that classify every point: one fewer does not.
+  assert "train accuracy 1.0000" in per[0]["note"] and per[0]["epochs"] >= 1
+  xs, labels, _ = lm.make_separable(jax.random.key(4), 300, 3, margin=0.1)
+  fewer = Perceptron(max_iter=max(per[0]["epochs"] - 1, 1), tol=None, shuffle=True, random_state=0)
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    acc = fewer.fit(np.asarray(xs), np.asarray(labels)).score(np.asarray(xs), np.asarray(labels))
+  assert acc < 1.0 or per[0]["epochs"] == 1
 
 
 def test_json_fields_and_targets(tmp_path):
@@ -70,6 +84,11 @@ def test_json_fields_and_targets(tmp_path):
 def test_mlp_sweep_and_sharded_benchmarks_are_right():
   mlp = suite.mlp_step(200, 4, 8, repeats=1, steps=5)
   assert mlp[0]["impl"].startswith("linmodels") and all(r["median_s"] > 0 for r in mlp)
+  # The peers run the same five Adam steps from the same weights: the same loss before the last.
+  peers = [r for r in mlp[1:] if r["impl"].startswith(("torch", "scikit-learn"))]
+  assert any(r["impl"].startswith("scikit-learn") for r in peers)
+  for r in peers:
+    assert r["rel_error"] < 1e-4, (r["impl"], r["final_loss"], mlp[0]["final_loss"])
   rows = suite.sweeps(num=4, repeats=1)
   assert {r["problem"] for r in rows} == {"sweep_gd_lr", "sweep_gd_lr_gram", "sweep_ridge_path"}
   for r in rows:
