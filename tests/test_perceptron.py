@@ -97,3 +97,23 @@ def test_pick_is_uniform_over_the_mistakes():
   counts = np.bincount(picks, minlength=n)[mask]
   assert counts.min() > 0
   assert stats.chisquare(counts).pvalue > 1e-4, counts
+
+
+@pytest.mark.parametrize("num_negatives", [2, 48])
+def test_first_update_is_uniform_over_the_misclassified(num_negatives):
+  """From w = 0 every negative (w·x = 0 ≥ 0) and no positive is misclassified, so the lecture's
+  first update is -x for a negative x drawn uniformly. With 48 of 96 negative, the random picks
+  checked first find one at once; with 2 of 4096, mostly the pass over all examples does."""
+  from scipy import stats
+  n = 96 if num_negatives == 48 else 4096
+  xs = jax.random.normal(jax.random.key(0), (n, 3))
+  labels = jnp.arange(n) >= num_negatives  # the first num_negatives are negatives
+  keys = jax.random.split(jax.random.key(1), 150 * num_negatives)
+  first = jax.jit(jax.vmap(lambda k: lm.fit_perceptron(
+      k, xs, labels, max_updates=1, return_trajectory=True).trajectory[1]))(keys)
+  xa = np.c_[np.asarray(xs), np.ones(n)]
+  picked = np.argmin(np.abs(np.asarray(first)[:, None, :] + xa[None]).sum(-1), axis=1)
+  np.testing.assert_allclose(np.asarray(first), -xa[picked], rtol=1e-6)
+  assert (picked < num_negatives).all()
+  counts = np.bincount(picked, minlength=num_negatives)
+  assert stats.chisquare(counts).pvalue > 1e-4, counts
