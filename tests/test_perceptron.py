@@ -92,7 +92,8 @@ def test_pick_is_uniform_over_the_mistakes():
   mask[where] = True
   m = int(mask.sum())
   keys = jax.random.split(jax.random.key(0), 400 * m)
-  picks = np.asarray(jax.jit(jax.vmap(lambda k: perceptron._pick_mistake(k, jnp.asarray(mask))))(keys))
+  bits = jax.vmap(lambda k: jax.random.bits(k, (2,), jnp.uint32))(keys)
+  picks = np.asarray(jax.jit(jax.vmap(lambda b: perceptron._pick_mistake(b, jnp.asarray(mask))))(bits))
   assert mask[picks].all()
   counts = np.bincount(picks, minlength=n)[mask]
   assert counts.min() > 0
@@ -117,3 +118,18 @@ def test_first_update_is_uniform_over_the_misclassified(num_negatives):
   assert (picked < num_negatives).all()
   counts = np.bincount(picked, minlength=num_negatives)
   assert stats.chisquare(counts).pvalue > 1e-4, counts
+
+
+@pytest.mark.parametrize("span", [1, 7, 100_003])
+def test_random_integers_are_uniform_below_the_span(span):
+  """``_below``: jax.random.randint's reduction of two 32-bit words, from one draw of bits."""
+  from scipy import stats
+  from linmodels import perceptron
+  bits = jax.random.bits(jax.random.key(2), (2, 70_000), jnp.uint32)
+  ints = np.asarray(perceptron._below(bits, jnp.int32(span)))
+  assert ints.min() >= 0 and ints.max() < span
+  if span == 1:
+    assert (ints == 0).all()
+  else:  # 10 equal-width bins of [0, span) (each holds the same number of integers for span 7: 1)
+    bins = np.minimum(ints * min(span, 10) // span, 9)
+    assert stats.chisquare(np.bincount(bins, minlength=min(span, 10))).pvalue > 1e-4
