@@ -9,7 +9,9 @@ gradient-descent, MLP and sweep rows jit a closure, as a user of those loops wou
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import warnings
 from typing import Any
 
 import jax
@@ -45,6 +47,14 @@ def _per_step(m: dict, steps: int) -> dict:
     per[k] = m[k] / steps
   per["times_s"] = [t / steps for t in m["times_s"]]
   return per
+
+
+@contextlib.contextmanager
+def _quiet_peer():
+  """scikit-learn's ConvergenceWarning for a fit run a fixed number of epochs or steps, on purpose."""
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    yield
 
 
 def _torch():
@@ -474,11 +484,9 @@ def _sklearn_epochs_to_separate(xn, ln, *, limit: int = 4096) -> int:
   makes no update, so once reached, 100% stays, and the fewest is found by doubling and
   bisection over ``max_iter`` (the fit is deterministic)."""
   from sklearn.linear_model import Perceptron
-  import warnings
 
   def separates(epochs):
-    with warnings.catch_warnings():
-      warnings.simplefilter("ignore")  # the ConvergenceWarning of a fixed number of epochs
+    with _quiet_peer():
       est = Perceptron(max_iter=epochs, tol=None, shuffle=True, random_state=0).fit(xn, ln)
     return est.score(xn, ln) == 1.0
 
@@ -500,14 +508,12 @@ def perceptron(n: int, d: int, *, repeats: int) -> list[Row]:
   (``_sklearn_epochs_to_separate``, found before the timing: the peer's best case), on
   separable data, timed in turns."""
   from sklearn.linear_model import Perceptron
-  import warnings
   xs, labels, _ = lm.make_separable(jax.random.key(4), n, d, margin=0.1)
   xn, ln = np.asarray(xs), np.asarray(labels)
   epochs = _sklearn_epochs_to_separate(xn, ln)
 
   def skl():
-    with warnings.catch_warnings():
-      warnings.simplefilter("ignore")
+    with _quiet_peer():
       return Perceptron(max_iter=epochs, tol=None, shuffle=True, random_state=0).fit(xn, ln)
   sk = f"scikit-learn Perceptron ({epochs} epochs, the fewest that reach 100%)"
   ours = "linmodels fit_perceptron (lecture's algorithm)"
@@ -566,14 +572,12 @@ def mlp_step(n: int, d: int, width: int, *, repeats: int, steps: int = 50) -> li
     rows.append(_row("mlp_adam_step", size, impl, _per_step(m, steps), final_loss=loss,
                      rel_error=abs(loss - ours) / ours, note="timed in turns" if len(ms) > 1 else ""))
   from sklearn.neural_network import MLPRegressor
-  import warnings
   est = MLPRegressor(hidden_layer_sizes=(width,), solver="adam", alpha=0.0, batch_size=n,
                      learning_rate_init=1e-3, max_iter=steps, tol=0.0, n_iter_no_change=10 ** 9,
                      shuffle=False, warm_start=True)
 
   def skl():
-    with warnings.catch_warnings():
-      warnings.simplefilter("ignore")  # the ConvergenceWarning of a fixed number of steps
+    with _quiet_peer():
       if not hasattr(est, "coefs_"):
         est.set_params(max_iter=1).fit(xs, ys[:, 0]).set_params(max_iter=steps)
       # warm_start keeps the weights set here; every fit starts a fresh Adam state.

@@ -87,12 +87,15 @@ _PICK_BLOCK = 256  # rows per block of the mistake counts that _pick_mistake sea
 _PICK_BATCH = 128  # random examples checked before a pass over all of them
 
 
-def _mistakes(w_aug: Array, xs_aug_t: Array, signs: Array) -> Array:
-  """Misclassified per the lecture: positives with ``w·x < 0``, negatives with ``w·x ≥ 0``.
-
-  ``xs_aug_t`` is `[d + 1, n]` (``[X 1]ᵀ``); examples of sign 0 (padding) are never mistakes."""
-  z = jnp.matmul(w_aug, xs_aug_t, precision=HIGHEST)
+def _misclassified(z: Array, signs: Array) -> Array:
+  """The lecture's rule on ``z = w·x``: positives with ``z < 0``, negatives with ``z ≥ 0``
+  (examples of sign 0, padding, never)."""
   return ((signs > 0) & (z < 0)) | ((signs < 0) & (z >= 0))
+
+
+def _mistakes(w_aug: Array, xs_aug_t: Array, signs: Array) -> Array:
+  """``_misclassified`` for every example, from ``xs_aug_t`` `[d + 1, n]` (``[X 1]ᵀ``)."""
+  return _misclassified(jnp.matmul(w_aug, xs_aug_t, precision=HIGHEST), signs)
 
 
 def _below(bits: Array, span: Array) -> Array:
@@ -153,8 +156,7 @@ def _fit(key, xs, labels, init_scale, *, max_updates: int, return_trajectory: bo
     bits = jax.random.bits(sub, (2, _PICK_BATCH + 1), jnp.uint32)
     # The lecture's next random picks, checked against the current w (see the module docstring).
     idx = _below(bits[:, :_PICK_BATCH], jnp.int32(n))
-    z = jnp.matmul(xs_aug[idx], s.w, precision=HIGHEST)
-    wrong = jnp.where(signs[idx] > 0, z < 0, z >= 0)
+    wrong = _misclassified(jnp.matmul(xs_aug[idx], s.w, precision=HIGHEST), signs[idx])
 
     def from_batch(_):
       return idx[jnp.argmax(wrong)], jnp.asarray(False)

@@ -4,9 +4,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy import stats
 from sklearn.svm import LinearSVC
 
 import linmodels as lm
+from linmodels import perceptron
 
 
 def _max_margin_separator(xs, labels):
@@ -84,8 +86,6 @@ def test_bad_labels_rejected():
 def test_pick_is_uniform_over_the_mistakes():
   """The update's example: only misclassified ones, each as often as the others (a chi-square
   test on 14,800 draws), including the first and last of a block and of the array."""
-  from scipy import stats
-  from linmodels import perceptron
   n = 4 * perceptron._PICK_BLOCK
   where = np.r_[0, 1, 7, 255, 256, 300, 511, 700, 1022, 1023, np.arange(400, 427)]
   mask = np.zeros(n, bool)
@@ -105,7 +105,6 @@ def test_first_update_is_uniform_over_the_misclassified(num_negatives):
   """From w = 0 every negative (w·x = 0 ≥ 0) and no positive is misclassified, so the lecture's
   first update is -x for a negative x drawn uniformly. With 48 of 96 negative, the random picks
   checked first find one at once; with 2 of 4096, mostly the pass over all examples does."""
-  from scipy import stats
   n = 96 if num_negatives == 48 else 4096
   xs = jax.random.normal(jax.random.key(0), (n, 3))
   labels = jnp.arange(n) >= num_negatives  # the first num_negatives are negatives
@@ -123,8 +122,6 @@ def test_first_update_is_uniform_over_the_misclassified(num_negatives):
 @pytest.mark.parametrize("span", [1, 7, 100_003])
 def test_random_integers_are_uniform_below_the_span(span):
   """``_below``: jax.random.randint's reduction of two 32-bit words, from one draw of bits."""
-  from scipy import stats
-  from linmodels import perceptron
   bits = jax.random.bits(jax.random.key(2), (2, 70_000), jnp.uint32)
   ints = np.asarray(perceptron._below(bits, jnp.int32(span)))
   assert ints.min() >= 0 and ints.max() < span
