@@ -23,14 +23,16 @@ distribution the lecture's loop gives it:
   (``_pick_mistake``).
 
 Early on, when many examples are misclassified, an update costs a check of a few rows; near the
-end, a pass over ``[X 1]``, held transposed (`[d + 1, n]`: a vector-matrix product, 2.5× faster
-on CPU than ``[X 1] w``). It is a ``lax.while_loop`` bounded by ``max_updates``; the result
-reports whether it converged. An iteration's random integers all come from one draw of random
-bits (``_below``). Measured on 2 CPU cores: drawing every update from ``jax.random.categorical``
-over the misclassified (``n`` random numbers an update) took 1.0 ms an update at 20k×20, this
-loop 0.04–0.07 ms; at 100k×20 0.16–0.18 ms, against 0.24 ms with a pass over all examples at
-every update. Its first call compiles in about 1.0 s (0.8 s for the categorical loop; 1.3 s with
-a ``randint`` call for each draw).
+end, a pass over ``Xᵀ`` (`[d, n]`, the one copy of the data the fit makes: a vector-matrix
+product, 2.5× faster on CPU than ``X w``), with the bias added, as ``perceptron_predict`` adds
+it. It is a ``lax.while_loop`` bounded by ``max_updates``; the result reports whether it
+converged. An iteration's random integers all come from one draw of random bits (``_below``).
+Measured on 2 CPU cores: drawing every update from ``jax.random.categorical`` over the
+misclassified (``n`` random numbers an update) took 1.0 ms an update at 20k×20, this loop
+0.03–0.04 ms; at 100k×20 about 0.07 ms, against 0.24 ms with a pass over all examples at every
+update. Building ``[X 1]`` and then its padded transpose had cost three copies of the data, 21 ms
+of an 82 ms fit at 100k×20 (552 updates; now 4 and 41 ms). Its first call compiles in about
+1.0–1.4 s (0.8 s for the categorical loop; 1.3 s with a ``randint`` call for each draw).
 
 Novikoff's theorem: from ``w = 0``, on data separable with margin ``γ`` (in the augmented space)
 and radius ``R = max ‖[x, 1]‖``, the algorithm makes at most ``(R/γ)²`` updates. With a random
@@ -93,9 +95,9 @@ def _misclassified(z: Array, signs: Array) -> Array:
   return ((signs > 0) & (z < 0)) | ((signs < 0) & (z >= 0))
 
 
-def _mistakes(w_aug: Array, xs_aug_t: Array, signs: Array) -> Array:
-  """``_misclassified`` for every example, from ``xs_aug_t`` `[d + 1, n]` (``[X 1]ᵀ``)."""
-  return _misclassified(jnp.matmul(w_aug, xs_aug_t, precision=HIGHEST), signs)
+def _mistakes(w_aug: Array, xs_t: Array, signs: Array) -> Array:
+  """``_misclassified`` for every example, from ``xs_t`` `[d, n]` (``Xᵀ``) and ``w_aug`` `[d + 1]`."""
+  return _misclassified(jnp.matmul(w_aug[:-1], xs_t, precision=HIGHEST) + w_aug[-1], signs)
 
 
 def _below(bits: Array, span: Array) -> Array:
@@ -110,36 +112,37 @@ def _below(bits: Array, span: Array) -> Array:
   return lax.rem(offset, span).astype(jnp.int32)
 
 
-def _pick_mistake(bits: Array, mask: Array) -> Array:
-  """The index of one of the ``True`` entries of ``mask`` (`[n]`, ``n`` a multiple of
-  ``_PICK_BLOCK``, at least one ``True``), uniformly at random given uniform ``bits`` (`[2]`
-  uint32): the ``j``-th of them for ``j`` uniform below their number, found from per-block
-  counts and a search within one block (no cumulative sum over all ``n``)."""
+def _pick_mistake(bits: Array, mask: Array) -> tuple[Array, Array]:
+  """One of the ``True`` entries of ``mask`` (`[n]`, ``n`` a multiple of ``_PICK_BLOCK``),
+  uniformly at random given uniform ``bits`` (`[2]` uint32), and their number: the ``j``-th of
+  them for ``j`` uniform below their number, found from per-block counts and a search within one
+  block (no cumulative sum over all ``n``, and no second reduction over ``n`` for the number).
+  With no ``True`` entry the index is 0."""
   blocks = mask.reshape(-1, _PICK_BLOCK)
   counts = jnp.sum(blocks, axis=1, dtype=jnp.int32)
   ends = jnp.cumsum(counts)
   j = _below(bits, ends[-1])
   block = jnp.argmax(ends > j)
   within = jnp.cumsum(blocks[block].astype(jnp.int32))
-  return block * _PICK_BLOCK + jnp.argmax(within > j - (ends[block] - counts[block]))
+  return block * _PICK_BLOCK + jnp.argmax(within > j - (ends[block] - counts[block])), ends[-1]
 
 
 @functools.partial(solver_jit, static_argnames=("max_updates", "return_trajectory"))
 def _fit(key, xs, labels, init_scale, *, max_updates: int, return_trajectory: bool):
-  # [X 1], its transpose and the signs are formed inside the compiled program (eagerly, each
-  # was a dispatch per call and a copy of X). The transpose is padded to whole pick blocks with
-  # examples of sign 0.
-  n = xs.shape[0]
-  xs_aug = jnp.concatenate([xs, jnp.ones((n, 1), xs.dtype)], axis=1)
+  # Xᵀ and the signs are formed inside the compiled program (eagerly, each was a dispatch per
+  # call). The transpose is padded to whole pick blocks with examples of sign 0. The bias is
+  # added to the products, not carried as a column of ones: [X 1] and its transpose were two
+  # more copies of X, each slower to write than Xᵀ (see the module docstring).
+  n, d = xs.shape
   signs = to_signs(labels).astype(xs.dtype)
   pad = -n % _PICK_BLOCK
-  xs_aug_t = jnp.pad(xs_aug, ((0, pad), (0, 0))).T
+  xs_t = jnp.pad(xs.T, ((0, 0), (0, pad)))
   signs_pad = jnp.pad(signs, (0, pad))
   init_scale = jnp.asarray(init_scale, xs.dtype)
-  d1 = xs_aug.shape[1]
+  d1 = d + 1
   key_init, key_pick = jax.random.split(key)
-  w0 = init_scale * jax.random.normal(key_init, (d1,), xs_aug.dtype)
-  traj0 = jnp.zeros((max_updates + 1, d1), xs_aug.dtype).at[0].set(w0) if return_trajectory else None
+  w0 = init_scale * jax.random.normal(key_init, (d1,), xs.dtype)
+  traj0 = jnp.zeros((max_updates + 1, d1), xs.dtype).at[0].set(w0) if return_trajectory else None
 
   class State(NamedTuple):
     w: Array
@@ -156,24 +159,23 @@ def _fit(key, xs, labels, init_scale, *, max_updates: int, return_trajectory: bo
     bits = jax.random.bits(sub, (2, _PICK_BATCH + 1), jnp.uint32)
     # The lecture's next random picks, checked against the current w (see the module docstring).
     idx = _below(bits[:, :_PICK_BATCH], jnp.int32(n))
-    wrong = _misclassified(jnp.matmul(xs_aug[idx], s.w, precision=HIGHEST), signs[idx])
+    wrong = _misclassified(jnp.matmul(xs[idx], s.w[:d], precision=HIGHEST) + s.w[d], signs[idx])
 
     def from_batch(_):
       return idx[jnp.argmax(wrong)], jnp.asarray(False)
 
     def from_all(_):
-      mistakes = _mistakes(s.w, xs_aug_t, signs_pad)
-      none = ~jnp.any(mistakes)
-      return _pick_mistake(bits[:, _PICK_BATCH], mistakes | none), none  # converged: unused
+      i, count = _pick_mistake(bits[:, _PICK_BATCH], _mistakes(s.w, xs_t, signs_pad))
+      return i, count == 0  # converged: i unused
 
     i, converged = lax.cond(jnp.any(wrong), from_batch, from_all, None)
-    w = jnp.where(converged, s.w, s.w + signs[i] * xs_aug[i])
+    w = jnp.where(converged, s.w, s.w + signs[i] * jnp.append(xs[i], 1.0))
     updates = s.updates + (~converged).astype(jnp.int32)
     traj = s.traj.at[updates].set(w) if return_trajectory else None
     return State(w, converged, updates, key, traj)
 
   s = lax.while_loop(cond, body, State(w0, jnp.asarray(False), jnp.int32(0), key_pick, traj0))
-  mistakes = _mistakes(s.w, xs_aug_t, signs_pad)
+  mistakes = _mistakes(s.w, xs_t, signs_pad)
   traj = s.traj
   if return_trajectory:
     rows = jnp.arange(max_updates + 1)[:, None]

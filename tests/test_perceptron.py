@@ -93,7 +93,9 @@ def test_pick_is_uniform_over_the_mistakes():
   m = int(mask.sum())
   keys = jax.random.split(jax.random.key(0), 400 * m)
   bits = jax.vmap(lambda k: jax.random.bits(k, (2,), jnp.uint32))(keys)
-  picks = np.asarray(jax.jit(jax.vmap(lambda b: perceptron._pick_mistake(b, jnp.asarray(mask))))(bits))
+  picks, number = jax.jit(jax.vmap(lambda b: perceptron._pick_mistake(b, jnp.asarray(mask))))(bits)
+  picks = np.asarray(picks)
+  assert (np.asarray(number) == m).all()
   assert mask[picks].all()
   counts = np.bincount(picks, minlength=n)[mask]
   assert counts.min() > 0
