@@ -96,7 +96,8 @@ def _misclassified(z: Array, signs: Array) -> Array:
 
 
 def _mistakes(w_aug: Array, xs_t: Array, signs: Array) -> Array:
-  """``_misclassified`` for every example, from ``xs_t`` `[d, n]` (``Xᵀ``) and ``w_aug`` `[d + 1]`."""
+  """``_misclassified`` for every example, from ``xs_t`` `[d, n]` (``Xᵀ``) and ``w_aug``
+  `[d + 1]` (the weights, then the bias)."""
   return _misclassified(jnp.matmul(w_aug[:-1], xs_t, precision=HIGHEST) + w_aug[-1], signs)
 
 

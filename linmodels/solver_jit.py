@@ -15,21 +15,22 @@ float32, compile seconds from the same lowered program, run times interleaved in
   lstsq (cholesky) 200k×256         0.80 → 0.40    250 → 254
   fit_logistic (lbfgs) 100k×100     1.70 → 1.29    57.0 → 60.2 (min 53.8 → 53.0)
   fit_logistic (newton) 100k×100    1.66 → 1.08    147 → 165 (min 137 → 138)
-  fit_perceptron 20k×20 *          1.92 → 1.39    20.8 → 20.4
+  fit_perceptron 20k×20 (*)         1.92 → 1.39    20.8 → 20.4
   ridge_path, 256 strengths         0.29 → 0.21    6.14 → 6.21
 
-(* measured again after the loop was rewritten, as the first compile in its process, median
-of 6 processes; the row before, for the categorical loop, read 1.10 → 0.81 s and 1799 → 1823 ms.)
-The fitted numbers were bit-for-bit the same in every row. A user meets the first call in a fresh
-process, which adds tracing and the small eager operations around the solver; ``python -m
+((*) measured again after the loop was rewritten, as the first compile in its process, median of
+6 processes; the row before, for the categorical loop, read 1.10 → 0.81 s and 1799 → 1823 ms.)
+The fitted numbers were bit-for-bit the same in every row. A user meets the first call in a
+fresh process, which adds tracing and the small eager operations around the solver; ``python -m
 benchmarks --only compile_options`` times it both ways (at 30k×48; the run at commit 6e01047,
 the one in ``benchmarks/RESULTS.md`` when this was written: lstsq auto 3.04 → 2.37 s,
 fit_logistic newton 2.23 → 1.58 s, fit_softmax lbfgs 2.69 → 2.53 s, fit_perceptron 1.42 → 1.13
-s; an earlier run read 2.91 → 1.75, 2.43 → 1.98, 3.26 → 2.46 and 1.11 → 0.96 s).
-``fit_softmax`` takes the options too since its fits use ``fused_softmax_loss`` (L-BFGS at 20k×50 with 10 classes: compile 1.86 → 1.11
-s, 33.1 → 33.2 ms); through the autodiff gradient of optax's cross-entropy the older emitters
-had made it 30% slower. Where they still make the code slower, the default stays: ``fit_mlp``
-(an Adam step 20% slower), and ``fit_gd``/``fit_optax``, whose losses are the user's.
+s; an earlier run read 2.91 → 1.75, 2.43 → 1.98, 3.26 → 2.46 and 1.11 → 0.96 s). ``fit_softmax``
+takes the options too since its fits use ``fused_softmax_loss`` (L-BFGS at 20k×50 with 10
+classes: compile 1.86 → 1.11 s, 33.1 → 33.2 ms); through the autodiff gradient of optax's
+cross-entropy the older emitters had made it 30% slower. Where they still make the code slower,
+the default stays: ``fit_mlp`` (an Adam step 20% slower), and ``fit_gd``/``fit_optax``, whose
+losses are the user's.
 
 The options apply only where they can: on the CPU backend, at the top level (``jax.jit`` refuses
 compiler options on a jit nested in another trace; inside a user's ``jit``, ``vmap`` or ``grad``
