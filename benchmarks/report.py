@@ -92,7 +92,8 @@ def targets(result) -> list[dict]:
   ours = _find(rows, "perceptron", "linmodels")
   if sk and ours:
     ratio = sk["median_s"] / ours["median_s"]
-    peer = f" (scikit-learn at {sk['epochs']} epochs, the fewest that separate)" if sk.get("epochs") else ""
+    peer = (f" (scikit-learn at {sk['epochs']} epochs, the fewest that separate)"
+            if sk.get("epochs") else "")
     add(f"perceptron vs scikit-learn ({ours['size']})", "≥ 1× (no slower)", f"{ratio:.2f}×{peer}",
         ratio >= 1.0, ours["note"])
   ours = _find(rows, "mlp_adam_step", "linmodels")

@@ -566,11 +566,13 @@ def mlp_step(n: int, d: int, width: int, *, repeats: int, steps: int = 50) -> li
     fns["torch (Adam loop)"] = t_steps
   ms = measure_interleaved(fns, repeats=repeats)
   ours = float(ms["linmodels fit_mlp (scan of Adam steps)"]["result"][-1])
-  rows = []
-  for impl, m in ms.items():
-    loss = ours if impl.startswith("linmodels") else float(m["result"])
-    rows.append(_row("mlp_adam_step", size, impl, _per_step(m, steps), final_loss=loss,
-                     rel_error=abs(loss - ours) / ours, note="timed in turns" if len(ms) > 1 else ""))
+
+  def row(impl, m, loss, note=""):
+    return _row("mlp_adam_step", size, impl, _per_step(m, steps), final_loss=loss,
+                rel_error=abs(loss - ours) / ours, note=note)
+  turns = "timed in turns" if len(ms) > 1 else ""
+  rows = [row(impl, m, ours if impl.startswith("linmodels") else float(m["result"]), turns)
+          for impl, m in ms.items()]
   from sklearn.neural_network import MLPRegressor
   est = MLPRegressor(hidden_layer_sizes=(width,), solver="adam", alpha=0.0, batch_size=n,
                      learning_rate_init=1e-3, max_iter=steps, tol=0.0, n_iter_no_change=10 ** 9,
@@ -584,9 +586,7 @@ def mlp_step(n: int, d: int, width: int, *, repeats: int, steps: int = 50) -> li
       est.coefs_, est.intercepts_ = [w1.copy(), w2.copy()], [b1.copy(), b2.copy()]
       return est.fit(xs, ys[:, 0])
   m = measure(skl, repeats=1)
-  loss = float(m["result"].loss_)
-  rows.append(_row("mlp_adam_step", size, "scikit-learn MLPRegressor (full-batch Adam)",
-                   _per_step(m, steps), final_loss=loss, rel_error=abs(loss - ours) / ours))
+  rows.append(row("scikit-learn MLPRegressor (full-batch Adam)", m, float(m["result"].loss_)))
   return rows
 
 

@@ -7,8 +7,10 @@
         if x ∈ N and w·x ≥ 0:  w ← w − x
     (converged when every input is classified correctly)
 
-The bias is an augmented input: ``x ↦ [x, 1]``, so ``w·x + b`` is one dot product and the learnt
-``LinearParams(w, b)`` classify with the lecture's ``f(x) = 1 if wᵀx + b ≥ 0 else 0``.
+The bias is an augmented input: ``x ↦ [x, 1]``, so the weights are ``[w, b]``, an update adds
+``±[x, 1]``, and the learnt ``LinearParams(w, b)`` classify with the lecture's
+``f(x) = 1 if wᵀx + b ≥ 0 else 0`` (the loop computes ``w·x + b`` as ``perceptron_predict`` does,
+without writing the column of ones).
 
 Implementation: a random pick that hits a correctly classified example changes nothing, so what
 matters is the sequence of *updates*. Each iteration of this loop makes one update, with the
@@ -176,13 +178,13 @@ def _fit(key, xs, labels, init_scale, *, max_updates: int, return_trajectory: bo
     return State(w, converged, updates, key, traj)
 
   s = lax.while_loop(cond, body, State(w0, jnp.asarray(False), jnp.int32(0), key_pick, traj0))
-  mistakes = _mistakes(s.w, xs_t, signs_pad)
+  num_mistakes = jnp.sum(_mistakes(s.w, xs_t, signs_pad), dtype=jnp.int32)
   traj = s.traj
   if return_trajectory:
     rows = jnp.arange(max_updates + 1)[:, None]
     traj = jnp.where(rows <= s.updates, traj, jnp.broadcast_to(s.w, traj.shape))
-  return PerceptronResult(LinearParams(s.w[:-1], s.w[-1]), ~jnp.any(mistakes), s.updates,
-                          jnp.sum(mistakes).astype(jnp.int32), traj)
+  return PerceptronResult(LinearParams(s.w[:-1], s.w[-1]), num_mistakes == 0, s.updates,
+                          num_mistakes, traj)
 
 
 def fit_perceptron(key: Array, xs: Array, labels: Array, *, max_updates: int = 10_000,

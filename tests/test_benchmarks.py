@@ -2,7 +2,6 @@
 JSON has the documented fields. (No timing is asserted: timings do not belong in tests.)"""
 
 import json
-import warnings
 
 import jax
 import numpy as np
@@ -68,8 +67,7 @@ def test_sklearn_perceptron_gets_the_fewest_epochs_that_separate():
   assert epochs > 2
 
   def accuracy(max_iter):
-    with warnings.catch_warnings():
-      warnings.simplefilter("ignore")
+    with suite._quiet_peer():
       est = Perceptron(max_iter=max_iter, tol=None, shuffle=True, random_state=0).fit(xs, labels)
     return est.score(xs, labels)
   assert accuracy(epochs) == 1.0 and accuracy(epochs - 1) < 1.0
