@@ -300,8 +300,14 @@ def _device_gram(xs, ys, shift, precision, *, centre_after: bool):
   c = shift[:d]
   zx = xs - c[None, :]
   zy = ys - shift[None, d:]
-  ones_y = jnp.concatenate([jnp.ones((n, 1), dtype), zy], axis=1)
-  cross = lax.dot_general(zx, ones_y, (((0,), (0,)), ((), ())), precision=HIGHEST)  # [d, 1 + k]
+  if centre_after and ys.shape[1] == 1:
+    # Two fused sums in one read of X: as a product with [1, Y - c_y] ([d, 2] from [n, d]) it
+    # ran at a third of the bandwidth when it was not merged with the XᵀX product (H100,
+    # 10M×128: 5.4 against 2.0 ms; 9.1 ms for this whole function before).
+    cross = jnp.stack([jnp.sum(zx, axis=0), jnp.sum(zx * zy, axis=0)], axis=1)  # [d, 2]
+  else:
+    ones_y = jnp.concatenate([jnp.ones((n, 1), dtype), zy], axis=1)
+    cross = lax.dot_general(zx, ones_y, (((0,), (0,)), ((), ())), precision=HIGHEST)  # [d, 1 + k]
   ux = cross[:, 0]
   if not centre_after:
     gxx = lax.dot_general(zx, zx, (((0,), (0,)), ((), ())), precision=precision)

@@ -76,11 +76,18 @@ def device_path(monkeypatch):
 
 @pytest.mark.parametrize("n", [203, 4096])
 @pytest.mark.parametrize("centre", [True, False])
-def test_device_gram_matches_numpy_float64(x64, rng, device_path, n, centre):
-  xs, ys = _data(rng, n=n)
+@pytest.mark.parametrize("precision", ["highest", "default"])
+@pytest.mark.parametrize("k", [1, 2])
+def test_device_gram_matches_numpy_float64(x64, rng, device_path, n, centre, precision, k):
+  # "default" centres after the product, and for one output forms the cross terms as two sums
+  # instead of a product with [1, Y]; in float64 every path is exact to rounding.
+  from jax import lax
+  prec = lax.Precision.HIGHEST if precision == "highest" else lax.Precision.DEFAULT
+  assert row_passes._centres_after_product(prec) == (precision == "default")
+  xs, ys = _data(rng, n=n, k=k)
   xm, ym = (xs.mean(0), ys.mean(0)) if centre else (0.0, 0.0)
   xc, yc = xs - xm, ys - ym
-  g = jax.jit(lambda x, y: centred_gram(x, y, centre=centre))(xs, ys)
+  g = jax.jit(lambda x, y: centred_gram(x, y, centre=centre, precision=prec))(xs, ys)
   np.testing.assert_allclose(g.gram, xc.T @ xc, rtol=1e-12, atol=1e-10)
   np.testing.assert_allclose(g.rhs, xc.T @ yc, rtol=1e-12, atol=1e-10)
   np.testing.assert_allclose(g.yy, yc.T @ yc, rtol=1e-12, atol=1e-10)
