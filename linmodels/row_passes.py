@@ -301,9 +301,11 @@ def _device_gram(xs, ys, shift, precision, *, centre_after: bool):
   zx = xs - c[None, :]
   zy = ys - shift[None, d:]
   if centre_after and ys.shape[1] == 1:
-    # Two fused sums in one read of X: as a product with [1, Y - c_y] ([d, 2] from [n, d]) it
-    # ran at a third of the bandwidth when it was not merged with the XᵀX product (H100,
-    # 10M×128: 5.4 against 2.0 ms; 9.1 ms for this whole function before).
+    # Two fused sums in one read of X. As a product with [1, Y - c_y] ([d, 2] from [n, d]) the
+    # cross terms ran at a third of the bandwidth (H100, 10M×128: 5.4 ms, against 2.0 ms as
+    # sums); this function went from 10.3 to 8.4 ms there and from 12.5 to 9.7 ms at 1M×1024.
+    # In full precision the same sums measured 11.7 ms either way at 10M×128 and 50.5 -> 46.9 ms
+    # at 1M×1024 in one A/B, not yet in a benchmark run: the product stays there for now.
     cross = jnp.stack([jnp.sum(zx, axis=0), jnp.sum(zx * zy, axis=0)], axis=1)  # [d, 2]
   else:
     ones_y = jnp.concatenate([jnp.ones((n, 1), dtype), zy], axis=1)
