@@ -304,8 +304,10 @@ def _device_gram(xs, ys, shift, precision, *, centre_after: bool):
     # Two fused sums in one read of X. As a product with [1, Y - c_y] ([d, 2] from [n, d]) the
     # cross terms ran at a third of the bandwidth (H100, 10M×128: 5.4 ms, against 2.0 ms as
     # sums); this function went from 10.3 to 8.4 ms there and from 12.5 to 9.7 ms at 1M×1024.
-    # In full precision the same sums measured 11.7 ms either way at 10M×128 and 50.5 -> 46.9 ms
-    # at 1M×1024 in one A/B, not yet in a benchmark run: the product stays there for now.
+    # In full precision the product stays: as sums the cross terms saved no time in lstsq
+    # (H100, 15 interleaved repeats: cholesky 11.95 against 11.93 ms at 10M×128, 43.9 against
+    # 43.9 ms at 1M×1024) and lost accuracy in XLA's column sums over 10M rows (the Xᵀy column
+    # against float64 at 10M×64: 8.9e-7 against 7.5e-8, lstsq(cholesky) w 1.7e-6 against 1.3e-6).
     cross = jnp.stack([jnp.sum(zx, axis=0), jnp.sum(zx * zy, axis=0)], axis=1)  # [d, 2]
   else:
     ones_y = jnp.concatenate([jnp.ones((n, 1), dtype), zy], axis=1)
