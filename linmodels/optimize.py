@@ -309,7 +309,9 @@ def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, ke
   init = _Carry(params=params, opt_state=opt_state0, done=jnp.array(False),
                 converged=jnp.array(False), diverged=jnp.array(False), steps=jnp.int32(0),
                 last_loss=loss0, grad_norm=jnp.asarray(jnp.inf, loss0.dtype))
-  if early_exit:
+  # With no steps the while loop's body could not be traced (it indexes the empty step_keys);
+  # the empty scan returns the start as it is.
+  if early_exit and num_steps > 0:
     # A while loop that ends once the run is done: a scan with a lax.cond per remaining step
     # still paid the loop and the branch each time (breast-cancer Newton: 42 idle steps of 50,
     # 0.18 ms of 0.81). The history is filled as the scan would have written it: once done,

@@ -88,3 +88,21 @@ def test_concrete_non_finite_x_inside_a_users_jit_still_raises():
   x = jnp.asarray(xs)
   with pytest.raises(ValueError, match=r"first at index \(5, 0\)"):
     jax.jit(lambda: lm.fit_softmax(x, labels, num_classes=3).params)()
+
+
+@pytest.mark.parametrize("model", ["logistic", "softmax"])
+@pytest.mark.parametrize("method", _METHODS)
+def test_zero_steps_on_finite_data_return_the_start(model, method):
+  # The gradient at w = 0 in float64: Xᵀ(p - onehot) / n and mean(p - onehot) with p = 1/C.
+  xs, labels = _data(model)
+  res = _fit(model, jnp.asarray(xs), labels, method=method, num_steps=0)
+  k = 2 if model == "logistic" else 3
+  resid = 1.0 / k - np.eye(k)[labels]
+  if model == "logistic":
+    resid = resid[:, 1:]
+  a = np.c_[xs.astype(np.float64), np.ones(len(xs))]
+  want = np.linalg.norm(a.T @ resid / len(xs))
+  assert int(res.num_steps) == 0 and res.losses.shape == (0,)
+  assert not bool(res.diverged) and not bool(res.converged)
+  assert not np.any(np.asarray(res.params.w)) and not np.any(np.asarray(res.params.b))
+  np.testing.assert_allclose(float(res.grad_norm), want, rtol=1e-5)

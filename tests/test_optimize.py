@@ -176,3 +176,19 @@ def test_minimize_newton_takes_one_step_on_a_quadratic(x64, rng):
                     tol=1e-9)
   assert int(res.num_steps) == 1 and bool(res.converged)
   assert _rel(res.params, ref) < 1e-10
+
+
+@pytest.mark.parametrize("method", lm.optimize.SOLVERS)
+@pytest.mark.parametrize("early_exit", [True, False])
+def test_zero_steps_return_the_start_and_its_gradient(rng, method, early_exit):
+  # No step: the start comes back, with an empty history and the gradient norm there, from the
+  # float64 closed form of mse_loss's gradient [X 1]ᵀ(Xw + b - y) / n at w = 0, b = 0.
+  xs, ys = _data(rng, n=40)
+  res = lm.minimize(lm.mse_loss, _p0(4), (xs, ys), method=method, num_steps=0,
+                    early_exit=early_exit)
+  a = np.c_[np.asarray(xs, np.float64), np.ones(len(xs))]
+  want = np.linalg.norm(a.T @ -np.asarray(ys, np.float64) / len(xs))
+  assert res.losses.shape == (0,) and int(res.num_steps) == 0
+  assert not bool(res.converged) and not bool(res.diverged)
+  np.testing.assert_array_equal(np.r_[res.params.w, res.params.b], np.zeros(5))
+  np.testing.assert_allclose(float(res.grad_norm), want, rtol=1e-5)
