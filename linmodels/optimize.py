@@ -26,6 +26,7 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
+import jax.scipy.linalg as jsl
 from jax import lax
 
 Array = jax.Array
@@ -414,10 +415,25 @@ def _newton(value_grad_hessian_fn, loss_fn, pseudo_inverse, learning_rate, data)
 
 def _newton_direction(hess: Array, flat_grads: Array, damping: Array | float,
                       pseudo_inverse: bool) -> Array:
-  """``-(H + damping·I)⁻¹ g`` (or with the pseudo-inverse of the symmetric ``H``), flat."""
+  """``-(H + damping·I)⁻¹ g`` (or with the pseudo-inverse of the symmetric ``H``), flat.
+
+  A numerically singular ``H`` (an LU pivot below ``p · eps`` times the largest: collinear
+  features, a constant column beside the intercept, fewer examples than parameters) takes the
+  pseudo-inverse step instead, in a ``lax.cond`` that costs nothing otherwise. Its solve had
+  returned NaN, or (breast-cancer features with one repeated, float32) finite steps of 10⁵ along
+  the null direction, which left the weights there and the fit unconverged after 50 steps.
+  """
   hess = hess + damping * jnp.eye(flat_grads.shape[0], dtype=hess.dtype)
-  if not pseudo_inverse:
-    return -jnp.linalg.solve(hess, flat_grads)
+  if pseudo_inverse:
+    return _pinv_direction(hess, flat_grads)
+  lu, pivots = jsl.lu_factor(hess)
+  u = jnp.abs(jnp.diagonal(lu))
+  regular = jnp.min(u) > jnp.finfo(u.dtype).eps * u.shape[0] * jnp.max(u)  # False for NaN
+  return lax.cond(regular, lambda: -jsl.lu_solve((lu, pivots), flat_grads),
+                  lambda: _pinv_direction(hess, flat_grads))
+
+
+def _pinv_direction(hess: Array, flat_grads: Array) -> Array:
   lam, vecs = jnp.linalg.eigh(hess)
   keep = lam > jnp.finfo(lam.dtype).eps * lam.shape[0] * jnp.max(jnp.abs(lam))
   inv = jnp.where(keep, 1.0 / jnp.where(keep, lam, 1.0), 0.0)
@@ -438,9 +454,11 @@ def newton(hessian_fn: Callable[[PyTree], Array] | None = None, damping: Array |
       ``fit_optax`` passes as ``value_fn``.
     damping: `[]` Levenberg damping added to the diagonal (traced).
     pseudo_inverse: step with the pseudo-inverse of the symmetric Hessian (an eigendecomposition)
-      instead of solving with it: a singular Hessian then gives the minimum-norm Newton step
-      instead of NaN, and directions of negative curvature are dropped. Softmax regression needs
-      this (its weights are defined only up to a common shift of the classes' columns).
+      instead of solving with it: directions of negative curvature are dropped, and a singular
+      Hessian gives the minimum-norm Newton step. Softmax regression needs this (its weights are
+      defined only up to a common shift of the classes' columns). Without it, an LU solve, and
+      the pseudo-inverse step only where the Hessian is numerically singular (an LU pivot below
+      ``p · eps`` times the largest).
 
   Returns:
     An optax ``GradientTransformationExtraArgs`` for ``fit_optax``.
