@@ -35,21 +35,25 @@ def test_unpenalised_matches_sklearn_on_overlapping_real_data(x64, cancer, metho
 @pytest.mark.parametrize("method", ["newton", "lbfgs"])
 @pytest.mark.parametrize("extra", ["duplicate", "constant"])
 def test_collinear_features_reach_the_minimum_norm_fit(cancer, method, extra):
-  # A copy of feature 0, or a constant column beside the intercept, makes the Hessian exactly
-  # singular: Newton's solve is not finite there and takes the pseudo-inverse step instead.
+  # A copy of feature 0, or a constant column beside the intercept, makes the Hessian singular:
+  # Newton's LU solve sees a zero pivot there and takes the pseudo-inverse step instead.
   # Either way the fit is scikit-learn's on the five independent features, with the weight shared
   # equally between the two equal columns (the minimum-norm answer, from w = 0).
   xs, labels = cancer[0][:, :5].astype(np.float32), cancer[1]
   ref = _sk(xs.astype(np.float64), labels, np.inf)
   want = np.r_[ref.coef_[0], ref.intercept_]
   col = xs[:, :1] if extra == "duplicate" else np.ones((len(xs), 1), np.float32)
-  res = lm.fit_logistic(np.c_[xs, col], labels, method=method, num_steps=50 if method == "newton" else 500)
+  steps = 50 if method == "newton" else 500
+  res = lm.fit_logistic(np.c_[xs, col], labels, method=method, num_steps=steps)
   assert bool(res.converged) and not bool(res.diverged)
   w, b = np.asarray(res.params.w, np.float64), float(res.params.b)
-  pair = (w[0], w[5]) if extra == "duplicate" else (w[5], b)
-  got = np.r_[w[:5], b] + (np.r_[w[5], 0, 0, 0, 0, 0] if extra == "duplicate" else np.r_[0, 0, 0, 0, 0, w[5]])
+  if extra == "duplicate":  # w₀ x₀ + w₅ x₀
+    got, pair = np.r_[w[0] + w[5], w[1:5], b], (w[0], w[5])
+  else:                     # w₅ · 1 + b
+    got, pair = np.r_[w[:5], w[5] + b], (w[5], b)
   assert np.linalg.norm(got - want) / np.linalg.norm(want) <= 1e-3
   np.testing.assert_allclose(pair[0], pair[1], rtol=1e-2, atol=1e-3 * np.abs(want).max())
+
 
 def test_penalised_matches_sklearn(x64, cancer):
   xs, labels = cancer
