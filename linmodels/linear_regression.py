@@ -26,6 +26,13 @@ def _check_1d(name: str, *arrays: Array) -> list[Array]:
   return [a.astype(dtype) for a in out]
 
 
+def _check_determined(name: str, ok: Array, problem: str, n: int) -> None:
+  """Raises when concrete data leave the formula's denominator zero; under ``jit`` or ``vmap``
+  the caller gets the division's ``inf``/``nan`` instead."""
+  if checks.is_concrete(ok) and not bool(ok):
+    raise ValueError(f"{name}: {problem}, so the closed form divides by zero (n = {n})")
+
+
 def fit_line_through_origin(xs: Array, ys: Array) -> Array:
   """The lecture's 1D closed form ``w* = Σ x⁽ⁱ⁾y⁽ⁱ⁾ / Σ (x⁽ⁱ⁾)²`` for ``f(x) = wx``.
 
@@ -36,12 +43,17 @@ def fit_line_through_origin(xs: Array, ys: Array) -> Array:
   Returns:
     `[]` the slope ``w*``.
 
+  Raises:
+    ValueError: bad shapes, empty or non-finite data, or every ``x`` zero (under ``jit``: ``nan``).
+
   >>> import jax.numpy as jnp
   >>> fit_line_through_origin(jnp.array([1.0, 2.0, 3.0]), jnp.array([2.0, 4.1, 5.9]))
   Array(1.9928572, dtype=float32)
   """
   xs, ys = _check_1d("fit_line_through_origin", xs, ys)
-  return jnp.sum(xs * ys) / jnp.sum(xs * xs)
+  sxx = jnp.sum(xs * xs)
+  _check_determined("fit_line_through_origin", sxx > 0, "every x is zero (Σx² = 0)", xs.shape[0])
+  return jnp.sum(xs * ys) / sxx
 
 
 def fit_line(xs: Array, ys: Array) -> tuple[Array, Array]:
@@ -54,6 +66,10 @@ def fit_line(xs: Array, ys: Array) -> tuple[Array, Array]:
   Returns:
     ``(w1, w0)``: `[]` slope and `[]` intercept.
 
+  Raises:
+    ValueError: bad shapes, empty or non-finite data, or all ``x`` equal, one point included
+      (under ``jit``: ``nan``).
+
   >>> import jax.numpy as jnp
   >>> w1, w0 = fit_line(jnp.array([0.0, 1.0, 2.0]), jnp.array([1.0, 3.0, 5.0]))
   >>> float(w1), float(w0)
@@ -61,7 +77,9 @@ def fit_line(xs: Array, ys: Array) -> tuple[Array, Array]:
   """
   xs, ys = _check_1d("fit_line", xs, ys)
   xc, yc = xs - jnp.mean(xs), ys - jnp.mean(ys)
-  w1 = jnp.sum(xc * yc) / jnp.sum(xc * xc)
+  sxx = jnp.sum(xc * xc)
+  _check_determined("fit_line", sxx > 0, "every x is equal (Σ(x - x̄)² = 0)", xs.shape[0])
+  w1 = jnp.sum(xc * yc) / sxx
   return w1, jnp.mean(ys) - w1 * jnp.mean(xs)
 
 
@@ -84,6 +102,11 @@ def fit_plane_through_origin(xs: Array, ys: Array, zs: Array) -> tuple[Array, Ar
   Returns:
     ``(w1, w2)``: `[]` the weight of ``y`` and `[]` the weight of ``x``.
 
+  Raises:
+    ValueError: bad shapes, empty or non-finite data, or ``x`` and ``y`` proportional (the
+      determinant ``Σx²Σy² - (Σxy)²`` is zero up to rounding, below ``8 eps Σx²Σy²``; under
+      ``jit``: ``nan``).
+
   >>> import jax.numpy as jnp
   >>> x, y = jnp.array([1.0, 0.0, 1.0, 2.0]), jnp.array([0.0, 1.0, 1.0, 1.0])
   >>> w1, w2 = fit_plane_through_origin(x, y, 3.0 * x + 2.0 * y)
@@ -94,6 +117,10 @@ def fit_plane_through_origin(xs: Array, ys: Array, zs: Array) -> tuple[Array, Ar
   sxx, syy, sxy = jnp.sum(xs * xs), jnp.sum(ys * ys), jnp.sum(xs * ys)
   sxz, syz = jnp.sum(xs * zs), jnp.sum(ys * zs)
   det = syy * sxx - sxy * sxy
+  ok = det > 8 * jnp.finfo(det.dtype).eps * sxx * syy
+  _check_determined("fit_plane_through_origin", ok,
+                    "x and y are proportional (Σx²Σy² - (Σxy)² = 0 up to rounding)", xs.shape[0])
+  det = jnp.where(ok, det, jnp.nan)  # under jit: nan, not rounding noise over rounding noise
   w1 = (syz * sxx - sxy * sxz) / det
   w2 = (syy * sxz - sxy * syz) / det
   return w1, w2

@@ -72,3 +72,33 @@ def test_predict_single_and_vmapped_batch(rng):
 def test_lecture_formulas_reject_bad_shapes(fn, args):
   with pytest.raises(ValueError, match="shapes"):
     fn(*args)
+
+
+@pytest.mark.parametrize("fn,args,match", [
+    (lm.fit_line_through_origin, ([0.0, 0.0, 0.0], [1.0, 2.0, 3.0]),
+     r"every x is zero .* \(n = 3\)"),
+    (lm.fit_line, ([2.0, 2.0, 2.0, 2.0], [1.0, 2.0, 3.0, 4.0]),
+     r"every x is equal .* \(n = 4\)"),
+    (lm.fit_line, ([1.5], [2.0]), r"every x is equal .* \(n = 1\)"),
+    (lm.fit_plane_through_origin, ([1.0, 2.0, 3.0], [0.3, 0.6, 0.9], [1.0, 0.0, 2.0]),
+     r"x and y are proportional .* \(n = 3\)"),
+])
+def test_lecture_formulas_reject_data_that_leave_them_undefined(fn, args, match):
+  with pytest.raises(ValueError, match=match):
+    fn(*args)
+  # Under jit nan comes back, as the docstrings say (for the plane: not rounding noise divided
+  # by rounding noise, which read (0.4, 0.5) here).
+  out = jax.jit(fn)(*(jnp.asarray(a, jnp.float32) for a in args))
+  assert np.all(np.isnan(np.asarray(out)))
+
+
+def test_fit_plane_accepts_nearly_proportional_inputs(x64):
+  # 1e-3 away from proportional: the determinant is far above rounding, and Cramer's rule in
+  # float64 recovers the weights (float64 lstsq as the reference).
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=50)
+  y = 0.3 * x + 1e-3 * rng.normal(size=50)
+  z = 2.0 * y + 3.0 * x + 0.01 * rng.normal(size=50)
+  w1, w2 = lm.fit_plane_through_origin(x, y, z)
+  ref = np.linalg.lstsq(np.c_[y, x], z, rcond=None)[0]
+  np.testing.assert_allclose([float(w1), float(w2)], ref, rtol=1e-6)
