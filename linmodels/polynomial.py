@@ -117,8 +117,15 @@ def fit_polynomial(x: Array, y: Array, degree: int, *, basis: str = "legendre",
     if not checks.is_concrete(x):
       raise ValueError("fit_polynomial: pass domain=(lo, hi) when x is traced (under jit or vmap); "
                        "the default (min x, max x) needs concrete values")
+    if x.ndim != 1 or x.shape[0] == 0:
+      raise ValueError(f"fit_polynomial: x must be a non-empty 1-D array [n], got shape "
+                       f"{tuple(x.shape)}")
     with jax.ensure_compile_time_eval():  # x may be concrete inside a user's jit
+      checks.check_finite(x, "x")
       domain = (float(jnp.min(x)), float(jnp.max(x)))
+    if domain[0] == domain[1]:
+      raise ValueError(f"fit_polynomial: every x equals {domain[0]}, so the default domain "
+                       f"(min x, max x) is a point; pass domain=(lo, hi)")
   feats = polynomial_features(x, degree, basis=basis, domain=domain)
   params, _ = lstsq(feats, y, l2, method=method)
   return params, domain

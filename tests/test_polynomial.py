@@ -84,6 +84,13 @@ def test_bad_inputs():
     lm.polynomial_features(jnp.ones(3), 2, basis="hermite")
   with pytest.raises(ValueError, match="1-D"):
     lm.polynomial_features(jnp.ones((3, 1)), 2)
+  # The default domain (min x, max x) needs at least two distinct finite values.
+  with pytest.raises(ValueError, match=r"non-empty 1-D array \[n\], got shape \(0,\)"):
+    lm.fit_polynomial(jnp.zeros(0), jnp.zeros(0), 2)
+  with pytest.raises(ValueError, match=r"every x equals 2.0, .* pass domain"):
+    lm.fit_polynomial(jnp.full(4, 2.0), jnp.arange(4.0), 2)
+  with pytest.raises(ValueError, match=r"x holds 1 non-finite value\(s\) .* first at index \(1,\)"):
+    lm.fit_polynomial(jnp.array([0.0, jnp.inf, 1.0]), jnp.arange(3.0), 2)
 
 
 def test_traced_input_needs_an_explicit_domain():
