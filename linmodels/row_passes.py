@@ -63,7 +63,7 @@ def reduce_rows(fn: Callable, init, arrays: tuple, *, block_rows: int | None = N
   weighted by ``mask`` where given. ``block_rows=None`` picks the default backend's choice when
   tracing: blocks of about 2 MiB on CPU, one block on every other platform.
   """
-  n = arrays[0].shape[0]
+  n = _check_rows("reduce_rows", arrays)
   if block_rows is None:
     d = max(1, arrays[0].size // max(n, 1))
     block_rows = _even_blocks(n, cpu_block_rows(n, d, arrays[0].dtype.itemsize)) if _on_cpu() else n
@@ -117,6 +117,16 @@ def mean_over_rows(row_loss: Callable, row_pass: Callable) -> Callable:
 
   mean.defvjp(fwd, bwd)
   return mean
+
+
+def _check_rows(name: str, arrays: tuple) -> int:
+  """The number of rows, which must be positive: a pass over no rows has no block to read (the
+  loss of no examples is undefined, and the slicing failed with an error about slice sizes)."""
+  n = arrays[0].shape[0]
+  if n == 0:
+    raise ValueError(f"{name}: no examples to pass over (array shapes "
+                     f"{[tuple(a.shape) for a in arrays]}); at least one row is needed")
+  return n
 
 
 def _even_blocks(n: int, target: int) -> int:
@@ -199,6 +209,7 @@ def centred_gram(xs: Array, ys: Array, sample_weight: Array | None = None, *, ce
   (Array([[2.]], dtype=float32), Array([[4.]], dtype=float32), Array([2.], dtype=float32))
   """
   n, d = xs.shape
+  _check_rows("centred_gram", (xs, ys))
   k = ys.shape[1]
   dtype = xs.dtype
   if centre:
@@ -386,6 +397,7 @@ def residual_sums(xs: Array, ys: Array, w: Array, b: Array, shift: Array | None 
   """
   d, k = w.shape
   dtype = xs.dtype
+  _check_rows("residual_sums", (xs, ys))
   if kernel not in ("auto", "xla", "pallas"):
     raise ValueError(f"kernel must be 'auto', 'xla' or 'pallas', got {kernel!r}")
   if _pallas_path(kernel, d, k, dtype, sample_weight, block_rows):

@@ -256,3 +256,22 @@ def test_vmapped_ridge_through_the_pallas_refinement_matches_float64(rng, gpu_ke
                                     l2)[0].w)(jnp.asarray(l2s, jnp.float32))
   for got, want in zip(np.asarray(ws), ref):
     assert np.linalg.norm(got - want) / np.linalg.norm(want) < 2e-6
+
+
+def test_passes_over_no_rows_raise_naming_the_shapes():
+  # Every one-pass loss and statistic, eagerly, under jit and under grad (the row count is static).
+  import linmodels as lm
+  xs, ys = jnp.zeros((0, 3)), jnp.zeros(0)
+  p = lm.LinearParams(jnp.zeros(3), jnp.zeros(()))
+  p3 = lm.LinearParams(jnp.zeros((3, 2)), jnp.zeros(2))
+  calls = [
+      ("residual_sums", lambda x, y: lm.fused_mse_loss(p, x, y)),
+      ("centred_gram", lambda x, y: lm.mse_stats(x, y).gram.sum()),
+      ("reduce_rows", lambda x, y: lm.fused_logistic_loss(p, x, y)),
+      ("reduce_rows", lambda x, y: lm.fused_softmax_loss(p3, x, y.astype(jnp.int32))),
+  ]
+  for name, call in calls:
+    for run in (call, jax.jit(call), jax.grad(call)):
+      with pytest.raises(ValueError, match=rf"{name}: no examples to pass over \(array shapes "
+                                           r"\[\(0, 3\), \(0,( 1)?\)\]\)"):
+        run(xs, ys)
