@@ -452,6 +452,7 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
     # factor the same Gram matrix as "auto" under a stricter gate, and compile both paths.
     method = "auto"
   sw = checks.check_weights(sample_weight, xs.shape[0], xs.dtype)
+  checks.check_penalty(l2)
   params, info, data_finite = _lstsq(xs, ys, sw, l2, rcond, method=method,
                                    fit_intercept=fit_intercept)
   if gram_checks:
@@ -540,4 +541,5 @@ def ridge_path(xs: Array, ys: Array, l2s: Array, *, fit_intercept: bool = True) 
   l2s = checks.as_float(l2s, "l2s").astype(xs.dtype)
   if l2s.ndim != 1:
     raise ValueError(f"l2s must be 1-D [m], got shape {tuple(l2s.shape)}")
+  checks.check_penalty(l2s, "l2s")
   return _ridge_path(xs, ys, l2s, fit_intercept=fit_intercept)

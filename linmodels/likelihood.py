@@ -72,11 +72,25 @@ def fit_gaussian_mle(xs: Array, *, learning_rate: Array | float = 0.5,
   Starts from ``μ = 0, σ = 1`` and runs the lecture's gradient descent on the mean negative
   log-likelihood over ``(μ, log σ)``. It should agree with ``gaussian_mle``.
 
+  Args:
+    xs: `[n]` samples, at least two distinct values.
+    learning_rate: `[]` step size (traced).
+    num_steps: steps (static).
+
   Returns:
     ``(mu, sigma, result)``.
+
+  Raises:
+    ValueError: empty, non-1-D or non-finite ``xs``, or every sample equal: then ``σ* = 0``,
+      where the log-likelihood is unbounded above and the ascent runs off to ``log σ = -∞``.
   """
   xs = checks.as_float(xs, "xs")
+  if xs.ndim != 1 or xs.shape[0] == 0:
+    raise ValueError(f"xs must be a non-empty 1-D array, got shape {tuple(xs.shape)}")
   checks.check_finite(xs, "xs")
+  if checks.is_concrete(xs) and not bool(jnp.any(xs != xs[0])):
+    raise ValueError(f"xs holds {xs.shape[0]} sample(s), all equal to {float(xs[0])}: the MLE "
+                     "has σ* = 0, where the likelihood is unbounded and no fit converges")
   p0 = GaussianParams(jnp.zeros((), xs.dtype), jnp.zeros((), xs.dtype))
   result = fit_gd(gaussian_nll, p0, (xs,), learning_rate, num_steps=num_steps)
   return result.params.mu, jnp.exp(result.params.log_sigma), result

@@ -240,9 +240,12 @@ def fit_softmax(xs: Array, labels: Array, l2: Array | float = 0.0, *,
   if num_classes is None:
     if not checks.is_concrete(labels):
       raise ValueError("num_classes must be given when labels are traced")
-    num_classes = int(np.max(np.asarray(labels))) + 1
+    num_classes = max(int(np.max(np.asarray(labels), initial=0)) + 1, 2)
+  elif num_classes < 2:
+    raise ValueError(f"num_classes must be at least 2, got {num_classes}")
   labels = checks.check_labels(labels, xs.shape[0], num_classes=num_classes)
   checks.check_two_classes(labels)
+  checks.check_penalty(l2)
   if tol is None:
     tol = default_tol(xs.dtype)
   result = _fit_softmax(xs, labels, l2, learning_rate, tol, num_classes=num_classes,

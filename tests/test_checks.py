@@ -51,6 +51,32 @@ def test_bad_labels(labels, match):
     lm.check_labels(labels, 3, allowed=(0, 1))
 
 
+@pytest.mark.parametrize("fit", ["lstsq", "ridge_path", "fit_logistic", "fit_softmax",
+                                 "fit_polynomial"])
+@pytest.mark.parametrize("l2,got", [(-1.0, "-1.0"), (np.nan, "nan"), (np.inf, "inf"),
+                                    (jnp.float32(-0.5), "-0.5")])
+def test_bad_penalties(fit, l2, got):
+  # A negative ridge makes the objective unbounded or non-convex; NaN made every weight NaN.
+  xs = np.random.default_rng(0).normal(size=(12, 2)).astype(np.float32)
+  labels = (xs[:, 0] > 0).astype(np.int32)
+  calls = {
+      "lstsq": lambda: lm.lstsq(xs, xs[:, 0], l2),
+      "ridge_path": lambda: lm.ridge_path(xs, xs[:, 0], jnp.array([1.0, l2, 2.0])),
+      "fit_logistic": lambda: lm.fit_logistic(xs, labels, l2),
+      "fit_softmax": lambda: lm.fit_softmax(xs, labels, l2),
+      "fit_polynomial": lambda: lm.fit_polynomial(xs[:, 0], xs[:, 1], 2, l2=l2),
+  }
+  name, got = ("l2s", rf"\[{got}\] among shape \(3,\)") if fit == "ridge_path" else ("l2", got)
+  with pytest.raises(ValueError, match=rf"{name} must be finite and non-negative, got {got}"):
+    calls[fit]()
+
+
+def test_traced_penalties_pass_unchecked():
+  xs = np.random.default_rng(0).normal(size=(12, 2)).astype(np.float32)
+  ws = jax.vmap(lambda l2: lm.lstsq(xs, xs[:, 0], l2)[0].w)(jnp.array([0.0, 1.0]))
+  np.testing.assert_allclose(ws, lm.ridge_path(xs, xs[:, 0], jnp.array([0.0, 1.0])).w,
+                             rtol=1e-4, atol=1e-6)
+
 def test_shape_errors_raise_under_jit_and_values_are_documented_to_pass():
   # Shapes are static: the error comes at trace time under jit too.
   with pytest.raises(ValueError, match="different numbers of examples"):

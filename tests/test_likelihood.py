@@ -86,3 +86,15 @@ def test_bad_inputs():
     lm.gaussian_mle(np.ones((3, 2)))
   with pytest.raises(ValueError, match="non-finite"):
     lm.gaussian_mle(np.array([1.0, np.nan]))
+
+
+@pytest.mark.parametrize("xs,match", [
+    (np.full(5, 1.5), r"xs holds 5 sample\(s\), all equal to 1.5: the MLE has σ\* = 0"),
+    (np.array([2.0]), r"xs holds 1 sample\(s\), all equal to 2.0"),
+    (np.zeros(0), r"non-empty 1-D array, got shape \(0,\)"),
+    (np.ones((3, 2)), r"non-empty 1-D array, got shape \(3, 2\)"),
+    (np.array([0.0, np.nan]), r"xs holds 1 non-finite value"),
+])
+def test_fit_gaussian_mle_rejects_data_without_a_finite_mle(xs, match):
+  with pytest.raises(ValueError, match=match):
+    lm.fit_gaussian_mle(xs)

@@ -149,3 +149,14 @@ def test_separated_multiclass_is_reported():
 def test_bad_labels(labels, match):
   with pytest.raises(ValueError, match=match):
     lm.fit_softmax(np.eye(4), labels, num_classes=3)
+
+
+@pytest.mark.parametrize("labels,num_classes,match", [
+    ([0, 0, 0, 0], 1, "num_classes must be at least 2, got 1"),
+    ([0, 1, 0, 1], 0, "num_classes must be at least 2, got 0"),
+    # Inferred from max(labels) + 1 (at least 2): negative labels are named, not an empty set.
+    ([-1, -2, -1, -1], None, r"values \[-2, -1\] outside the allowed set \[0, 1\]"),
+])
+def test_bad_num_classes(labels, num_classes, match):
+  with pytest.raises(ValueError, match=match):
+    lm.fit_softmax(np.eye(4), labels, num_classes=num_classes)
