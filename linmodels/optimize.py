@@ -25,8 +25,8 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 import jax.scipy.linalg as jsl
+import optax
 from jax import lax
 
 Array = jax.Array
