@@ -181,7 +181,10 @@ def _section(result, title) -> list[str]:
           f"({result['profile']} profile) on {m['date']} in {result['total_seconds']:.0f} s"
           + (f", code at commit `{m['commit'][:10]}`" if m.get("commit") else "") + "."
           + (f" Note: {m['commit_note']}." if m.get("commit_note") else ""), "",
-          f"- machine: {m['platform']}, {m['cpu_count']} cores, device `{m['device']}`"
+          f"- machine: {m['platform']}, "
+          + (f"CPU {m['cpu_model']} ({', '.join(m.get('cpu_simd') or []) or 'no SIMD flags read'}), "
+             if m.get("cpu_model") else "")
+          + f"{m['cpu_count']} cores, device `{m['device']}`"
           + (f" ({m['gpu_name']})" if m.get("gpu_name") else "") + f", dtype {m['dtype']}",
           f"- versions: jax {m['jax']}, numpy {m['numpy']}, scikit-learn {m['sklearn']}, "
           f"scipy {m['scipy']}, statsmodels {m['statsmodels']}, torch {m['torch']}",

@@ -73,11 +73,20 @@ def test_sklearn_perceptron_gets_the_fewest_epochs_that_separate():
   assert accuracy(epochs) == 1.0 and accuracy(epochs - 1) < 1.0
 
 
+def test_cpu_model_and_vector_extensions_from_cpuinfo(tmp_path):
+  from benchmarks.__main__ import _cpu
+  info = tmp_path / "cpuinfo"
+  info.write_text("processor\t: 0\nmodel name\t: Example CPU 9000\nflags\t\t: fpu sse2 avx2 fma "
+                  "avx512f\n\nprocessor\t: 1\nmodel name\t: Example CPU 9000\n")
+  assert _cpu(str(info)) == {"cpu_model": "Example CPU 9000", "cpu_simd": ["avx512f", "avx2", "fma"]}
+
+
 def test_json_fields_and_targets(tmp_path):
   assert main(["--tiny", "--only", "least_squares", "sweeps", "--out", str(tmp_path)]) == 0
   result = json.loads((tmp_path / "results.json").read_text())
   assert {"machine", "profile", "floors", "rows", "total_seconds"} <= set(result)
-  assert {"jax", "device", "dtype", "cpu_count", "date"} <= set(result["machine"])
+  assert {"jax", "device", "dtype", "cpu_count", "date", "cpu_model", "cpu_simd"} <= set(
+      result["machine"])
   assert result["floors"]["bandwidth_GBps"] > 0 and result["floors"]["matmul_GFLOPs"] > 0
   for row in result["rows"]:
     assert {"problem", "size", "impl", "median_s", "min_s", "max_s", "compile_s", "times_s",
