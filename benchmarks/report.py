@@ -215,10 +215,12 @@ def _how_called(result) -> str:
 def results_markdown(result, gpu_result=None) -> str:
   """benchmarks/RESULTS.md: machine, floors, targets and table of a CPU run and a GPU run."""
   lines = ["# Benchmark results", "",
-           "Every number below comes from the `results.json` of the run named in its section; "
-           "regenerate with `make bench && python -m benchmarks.report benchmarks/out/results.json "
-           "[gpu/results.json] > benchmarks/RESULTS.md` (the GPU run: `python -m benchmarks --device "
-           "gpu --out gpu` on a machine with a GPU).", ""]
+           "Every number below comes from the `results.json` of the run named in its section, kept "
+           "as `benchmarks/cpu_results.json` and `benchmarks/gpu_results.json`; regenerate with "
+           "`python -m benchmarks.report benchmarks/cpu_results.json benchmarks/gpu_results.json > "
+           "benchmarks/RESULTS.md`. A new CPU run: `make bench` (it writes "
+           "`benchmarks/out/results.json`); a new GPU run: `python -m benchmarks --device gpu --out "
+           "gpu` on a machine with a GPU.", ""]
   lines += _section(result, "CPU")
   if gpu_result is not None:
     lines += _section(gpu_result, "GPU")

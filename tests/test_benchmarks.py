@@ -2,6 +2,7 @@
 JSON has the documented fields. (No timing is asserted: timings do not belong in tests.)"""
 
 import json
+import pathlib
 
 import jax
 import numpy as np
@@ -190,3 +191,11 @@ def test_logistic_floor_is_a_read_of_x_per_evaluation_and_caps_the_target():
   (best,) = [r for r in ours if f"({r['impl']};" in target["measured"]]  # the fit it quotes
   cap = sk["median_s"] / best["floor_s"]
   assert f"at most {cap:.1f}× for its {best['num_steps']} steps" in target["measured"]
+
+
+def test_results_md_is_the_report_of_the_kept_runs():
+  # RESULTS.md holds no number the suite did not produce: it is exactly the report of the two
+  # results files kept beside it.
+  root = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+  runs = [json.loads((root / f"{name}_results.json").read_text()) for name in ("cpu", "gpu")]
+  assert (root / "RESULTS.md").read_text() == report.results_markdown(*runs) + "\n"
