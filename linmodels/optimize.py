@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import operator
 import types
 from typing import Any, Callable, NamedTuple
 
@@ -147,6 +148,13 @@ def _run_fit(loss_fn, make_optimizer, hyper, params, data, *, num_steps, tol, di
              key, batch_size, early_exit) -> FitResult:
   """``_fit`` with ``make_optimizer(hyper, data)`` (``hyper``: traced hyperparameters) in one
   ``jax.jit`` program, taken from ``_fit_cache`` where an equal one was compiled before."""
+  try:
+    steps = operator.index(num_steps)  # a Python or NumPy integer, not a float or a tracer
+  except TypeError:
+    steps = -1
+  if steps < 0:
+    raise ValueError(f"num_steps must be a non-negative integer (static), got {num_steps!r}")
+  num_steps = steps
   args = (params, data, hyper, tol, divergence_factor, key)
   static = (num_steps, batch_size, early_exit)
   try:

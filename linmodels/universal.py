@@ -58,6 +58,15 @@ def bump(x: Array, w1, b1, w2, b2, w3, w4) -> Array:
   return w3 * jax.nn.sigmoid(w1 * x + b1) + w4 * jax.nn.sigmoid(w2 * x + b2)
 
 
+def _check_grid(name: str, what: str, num: int, interval: tuple[float, float]) -> None:
+  """The constructions cut ``interval`` into ``num`` equal cells: both must make sense."""
+  if int(num) != num or num < 1:
+    raise ValueError(f"{name}: {what} must be a positive integer, got {num!r}")
+  a, b = (float(v) for v in interval)
+  if not (np.isfinite(a) and np.isfinite(b) and a < b):
+    raise ValueError(f"{name}: interval must be finite with a < b, got {tuple(interval)}")
+
+
 def _cells(interval: tuple[float, float], num: int):
   """Cell width, edges and centres of ``num`` equal cells; the two outer edges are moved one cell
   outwards so that the ends of the interval are not half-way up a step."""
@@ -89,6 +98,7 @@ def bump_network(f: Callable[[Array], Array], num_bumps: int, *,
   Returns:
     ``(Dense([1, 2N]), Dense([2N, 1]))`` for ``mlp_apply(..., activation="sigmoid")``.
   """
+  _check_grid("bump_network", "num_bumps", num_bumps, interval)
   dtype = dtype or jnp.result_type(float)
   n = num_bumps
   h, edges, centres = _cells(interval, n)
@@ -112,6 +122,7 @@ def relu_interpolant(f: Callable[[Array], Array], num_pieces: int, *,
   Returns:
     ``(Dense([1, N]), Dense([N, 1]))`` for ``mlp_apply(..., activation="relu")``.
   """
+  _check_grid("relu_interpolant", "num_pieces", num_pieces, interval)
   dtype = dtype or jnp.result_type(float)
   a, b = interval
   knots = np.linspace(a, b, num_pieces + 1)
@@ -153,6 +164,7 @@ def tower_network(f: Callable[[Array, Array], Array], cells: int, *,
   Returns:
     Three ``Dense`` layers for ``mlp_apply(..., activation="sigmoid")`` on `[n, 2]` inputs.
   """
+  _check_grid("tower_network", "cells", cells, interval)
   dtype = dtype or jnp.result_type(float)
   m = cells
   h, edges, centres = _cells(interval, m)

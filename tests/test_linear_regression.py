@@ -102,3 +102,11 @@ def test_fit_plane_accepts_nearly_proportional_inputs(x64):
   w1, w2 = lm.fit_plane_through_origin(x, y, z)
   ref = np.linalg.lstsq(np.c_[y, x], z, rcond=None)[0]
   np.testing.assert_allclose([float(w1), float(w2)], ref, rtol=1e-6)
+
+
+def test_predict_names_mismatched_widths():
+  params = lm.LinearParams(jnp.ones(3), jnp.zeros(()))
+  for x in (jnp.ones((4, 2)), jnp.ones(2), jnp.ones(())):
+    with pytest.raises(ValueError, match=r"predict: x must be \[d\] or \[n, d\] with d = 3 \(the "
+                                         r"rows of w, shape \(3,\)\), got x.shape="):
+      lm.predict(params, x)

@@ -192,3 +192,13 @@ def test_zero_steps_return_the_start_and_its_gradient(rng, method, early_exit):
   assert not bool(res.converged) and not bool(res.diverged)
   np.testing.assert_array_equal(np.r_[res.params.w, res.params.b], np.zeros(5))
   np.testing.assert_allclose(float(res.grad_norm), want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("num_steps", [-1, 2.0, "3"])
+def test_num_steps_must_be_a_non_negative_integer(num_steps):
+  xs, ys = jnp.ones((3, 1)), jnp.ones(3)
+  with pytest.raises(ValueError, match=rf"num_steps must be a non-negative integer \(static\), "
+                                       rf"got {num_steps!r}"):
+    lm.fit_gd(lm.mse_loss, _p0(1), (xs, ys), 0.1, num_steps=num_steps)
+  # A NumPy integer is an integer.
+  assert int(lm.fit_gd(lm.mse_loss, _p0(1), (xs, ys), 0.1, num_steps=np.int64(2)).num_steps) == 2

@@ -135,3 +135,19 @@ def test_constructed_against_trained():
   from_random = lm.fit_mlp(random_init, xs, ys, optax.adam(1e-2), num_steps=300, activation="sigmoid")
   assert mse(from_constructed.params) <= mse(constructed) * 1.01
   assert np.isfinite(mse(from_random.params))
+
+
+@pytest.mark.parametrize("build,match", [
+    (lambda: ua.bump_network(jnp.sin, 0), r"bump_network: num_bumps must be a positive integer"),
+    (lambda: ua.relu_interpolant(jnp.sin, 0), r"relu_interpolant: num_pieces .* got 0"),
+    (lambda: ua.tower_network(lambda x, y: x + y, 0), r"tower_network: cells .* got 0"),
+    (lambda: ua.bump_network(jnp.sin, 3, interval=(1.0, 1.0)),
+     r"interval must be finite with a < b, got \(1.0, 1.0\)"),
+    (lambda: ua.relu_interpolant(jnp.sin, 3, interval=(2.0, 1.0)),
+     r"interval must be finite with a < b, got \(2.0, 1.0\)"),
+])
+def test_constructions_reject_empty_grids(build, match):
+  # They divided by zero (ZeroDivisionError), or built a network of no hidden units, or reversed
+  # the interval without a word.
+  with pytest.raises(ValueError, match=match):
+    build()
