@@ -107,10 +107,13 @@ def sharded_lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, mesh: Mesh |
     sample_weight: optional `[n]` weights.
 
   Returns:
-    ``LinearParams``, replicated; equal to ``lstsq(..., method="cholesky")`` up to rounding.
+    ``LinearParams``, replicated; equal to ``lstsq(..., method="cholesky")`` up to rounding, and
+    like it non-finite on a rank-deficient design (``lstsq(method="svd")`` gives the
+    minimum-norm answer there).
   """
   xs, ys = checks.check_xy(xs, ys)
   sw = checks.check_weights(sample_weight, xs.shape[0], xs.dtype)
+  checks.check_penalty(l2)
   if mesh is None:
     mesh = Mesh(np.array(jax.devices()), (axis,))
   size = mesh.shape[axis]
@@ -171,6 +174,13 @@ class LstsqAccumulator:
     """Adds one chunk: `[m, d]` inputs and `[m]` or `[m, k]` targets (checked like ``lstsq``)."""
     xs, ys = checks.check_xy(np.asarray(xs), np.asarray(ys))
     sw = checks.check_weights(sample_weight, xs.shape[0], xs.dtype)
+    if self.moments is not None:
+      widths = (self.moments.x_mean.shape[0], self.moments.y_mean.shape[0], self._ndim)
+      if (xs.shape[1], _as2d(ys).shape[1], ys.ndim) != widths:
+        raise ValueError(
+            f"LstsqAccumulator.update: this chunk has xs.shape={tuple(xs.shape)}, "
+            f"ys.shape={tuple(ys.shape)}, but the earlier chunks had {widths[0]} features and "
+            f"ys of rank {widths[2]} with {widths[1]} output(s)")
     self._ndim = ys.ndim
     m = _chunk(xs, _as2d(ys), sw, fit_intercept=self.fit_intercept)
     self.moments = m if self.moments is None else _merge(self.moments, m)
@@ -192,6 +202,7 @@ class LstsqAccumulator:
   def solve(self, l2: float = 0.0) -> LinearParams:
     if self.moments is None:
       raise ValueError("LstsqAccumulator.solve: no rows were added")
+    checks.check_penalty(l2)
     return _squeeze(solve_moments(self.moments, l2, fit_intercept=self.fit_intercept), self._ndim)
 
 
@@ -213,8 +224,10 @@ def _merge(a, b):
 
 def iter_chunks(xs, ys, chunk_rows: int):
   """Yields ``(xs[i:i+chunk_rows], ys[i:i+chunk_rows])`` from arrays or memory-mapped files."""
-  for start in range(0, xs.shape[0], chunk_rows):
-    yield xs[start:start + chunk_rows], ys[start:start + chunk_rows]
+  if int(chunk_rows) != chunk_rows or chunk_rows < 1:  # here, not at the first next()
+    raise ValueError(f"iter_chunks: chunk_rows must be a positive integer, got {chunk_rows!r}")
+  return ((xs[start:start + chunk_rows], ys[start:start + chunk_rows])
+          for start in range(0, xs.shape[0], int(chunk_rows)))
 
 
 def data_parallel(fn, *, mesh: Mesh | None = None, axis: str = "data",

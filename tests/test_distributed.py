@@ -121,3 +121,21 @@ def test_merge_is_exact_against_one_block(x64, rng):
 def test_empty_accumulator_raises():
   with pytest.raises(ValueError, match="no rows"):
     distributed.LstsqAccumulator().solve()
+
+
+def test_bad_chunks_and_penalties_raise(rng):
+  xs, ys = rng.normal(size=(12, 3)), rng.normal(size=12)
+  acc = distributed.LstsqAccumulator().update(xs[:6], ys[:6])
+  # A chunk of another width failed inside the merge with a TypeError about broadcasting.
+  with pytest.raises(ValueError, match=r"this chunk has xs.shape=\(6, 2\), ys.shape=\(6,\), but "
+                                       r"the earlier chunks had 3 features"):
+    acc.update(xs[6:, :2], ys[6:])
+  with pytest.raises(ValueError, match=r"ys of rank 1 with 1 output"):
+    acc.update(xs[6:], np.c_[ys[6:], ys[6:]])
+  with pytest.raises(ValueError, match="l2 must be finite and non-negative, got -1.0"):
+    acc.solve(-1.0)
+  with pytest.raises(ValueError, match="l2 must be finite and non-negative, got nan"):
+    distributed.sharded_lstsq(xs, ys, float("nan"))
+  # At the call, not at the first chunk (it was range()'s "arg 3 must not be zero").
+  with pytest.raises(ValueError, match="chunk_rows must be a positive integer, got 0"):
+    distributed.iter_chunks(xs, ys, 0)
