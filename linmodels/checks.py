@@ -156,6 +156,15 @@ def check_xy(xs: Any, ys: Any, *, xs_name: str = "xs", ys_name: str = "ys",
   return xs.astype(dtype), ys.astype(dtype)
 
 
+def check_input_width(name: str, x: Any, w: Any, w_name: str = "w") -> None:
+  """Raises ``ValueError`` unless ``x`` is `[d]` or `[n, d]` with ``d`` the rows of the weight
+  matrix ``w`` it multiplies (a static check: it holds under ``jit`` too)."""
+  d = jnp.shape(w)[0]
+  if jnp.ndim(x) == 0 or jnp.shape(x)[-1] != d:
+    raise ValueError(f"{name}: x must be [d] or [n, d] with d = {d} (the rows of {w_name}, shape "
+                     f"{tuple(jnp.shape(w))}), got x.shape={tuple(jnp.shape(x))}")
+
+
 def check_penalty(l2: Any, name: str = "l2") -> None:
   """Raises ``ValueError`` if a concrete penalty strength (a number or an array of them) is
   negative or not finite: a negative ridge makes the objective unbounded below or non-convex,

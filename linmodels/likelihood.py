@@ -45,6 +45,15 @@ def gaussian_log_likelihood(mu: Array | float, sigma: Array | float, xs: Array) 
   return jnp.sum(jstats.norm.logpdf(xs, mu, sigma))
 
 
+def _check_samples(xs: Array) -> Array:
+  """`[n]` finite samples, ``n ≥ 1``, as floats."""
+  xs = checks.as_float(xs, "xs")
+  if xs.ndim != 1 or xs.shape[0] == 0:
+    raise ValueError(f"xs must be a non-empty 1-D array, got shape {tuple(xs.shape)}")
+  checks.check_finite(xs, "xs")
+  return xs
+
+
 def gaussian_mle(xs: Array) -> tuple[Array, Array]:
   """The closed-form MLE ``(μ*, σ*)`` of i.i.d. Gaussian data, σ* in the biased 1/N form.
 
@@ -52,10 +61,7 @@ def gaussian_mle(xs: Array) -> tuple[Array, Array]:
   >>> float(mu), round(float(sigma), 6)
   (2.5, 1.118034)
   """
-  xs = checks.as_float(xs, "xs")
-  if xs.ndim != 1 or xs.shape[0] == 0:
-    raise ValueError(f"xs must be a non-empty 1-D array, got shape {tuple(xs.shape)}")
-  checks.check_finite(xs, "xs")
+  xs = _check_samples(xs)
   mu = jnp.mean(xs)
   return mu, jnp.sqrt(jnp.mean((xs - mu) ** 2))
 
@@ -84,10 +90,7 @@ def fit_gaussian_mle(xs: Array, *, learning_rate: Array | float = 0.5,
     ValueError: empty, non-1-D or non-finite ``xs``, or every sample equal: then ``σ* = 0``,
       where the log-likelihood is unbounded above and the ascent runs off to ``log σ = -∞``.
   """
-  xs = checks.as_float(xs, "xs")
-  if xs.ndim != 1 or xs.shape[0] == 0:
-    raise ValueError(f"xs must be a non-empty 1-D array, got shape {tuple(xs.shape)}")
-  checks.check_finite(xs, "xs")
+  xs = _check_samples(xs)
   if checks.is_concrete(xs) and not bool(jnp.any(xs != xs[0])):
     raise ValueError(f"xs holds {xs.shape[0]} sample(s), all equal to {float(xs[0])}: the MLE "
                      "has σ* = 0, where the likelihood is unbounded and no fit converges")

@@ -12,6 +12,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from linmodels import checks
+
 Array = jax.Array
 
 HIGHEST = lax.Precision.HIGHEST
@@ -57,9 +59,6 @@ def predict(params: LinearParams, x: Array) -> Array:
   >>> predict(params, jnp.array([[1.0, 1.0], [0.0, 2.0]]))
   Array([ 1.5, -1.5], dtype=float32)
   """
-  if jnp.ndim(x) == 0 or jnp.shape(x)[-1] != jnp.shape(params.w)[0]:
-    raise ValueError(f"predict: x must be [d] or [n, d] with d = {jnp.shape(params.w)[0]} (the "
-                     f"rows of w, shape {tuple(jnp.shape(params.w))}), got x.shape="
-                     f"{tuple(jnp.shape(x))}")
+  checks.check_input_width("predict", x, params.w)
   out = jnp.matmul(x, params.w, precision=HIGHEST)
   return out + jnp.broadcast_to(params.b, out.shape)

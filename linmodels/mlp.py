@@ -93,10 +93,7 @@ def mlp_apply(params: MLPParams, x: Array, *, activation: str = "relu") -> Array
   if activation not in ACTIVATIONS:
     raise ValueError(f"unknown activation {activation!r}; choose one of {tuple(ACTIVATIONS)}")
   act = ACTIVATIONS[activation]
-  if jnp.ndim(x) == 0 or jnp.shape(x)[-1] != jnp.shape(params[0].w)[0]:
-    raise ValueError(f"mlp_apply: x must be [d_in] or [n, d_in] with d_in = "
-                     f"{jnp.shape(params[0].w)[0]} (the first layer's w has shape "
-                     f"{tuple(jnp.shape(params[0].w))}), got x.shape={tuple(jnp.shape(x))}")
+  checks.check_input_width("mlp_apply", x, params[0].w, "the first layer's w")
   h = x
   for i, layer in enumerate(params):
     h = jnp.matmul(h, layer.w, precision=HIGHEST)

@@ -142,8 +142,8 @@ def test_bad_inputs():
     lm.fit_mlp(params, jnp.ones((5, 3)), jnp.ones(5), optax.sgd(0.1), num_steps=1)
   with pytest.raises(ValueError, match="unknown activation"):
     lm.mlp_apply(params, jnp.ones((5, 2)), activation="gelu")
-  with pytest.raises(ValueError, match=r"mlp_apply: x must be \[d_in\] or \[n, d_in\] with "
-                                       r"d_in = 2 \(the first layer's w has shape \(2, 4\)\), "
+  with pytest.raises(ValueError, match=r"mlp_apply: x must be \[d\] or \[n, d\] with d = 2 "
+                                       r"\(the rows of the first layer's w, shape \(2, 4\)\), "
                                        r"got x.shape=\(5, 3\)"):
     lm.mlp_apply(params, jnp.ones((5, 3)))
   with pytest.raises(ValueError, match="batch_size needs a PRNG key"):
