@@ -17,6 +17,7 @@ are compared by their probabilities, not their weights. As for logistic regressi
 from __future__ import annotations
 
 import functools
+import operator
 
 import jax
 import jax.numpy as jnp
@@ -46,7 +47,19 @@ def softmax_jacobian(z: Array) -> Array:
 
 
 def one_hot(labels: Array, num_classes: int, dtype=None) -> Array:
-  """`[n]` integer labels → `[n, C]` one-hot vectors (``jax.nn.one_hot``)."""
+  """`[n]` integer labels → `[n, C]` one-hot vectors (``jax.nn.one_hot``).
+
+  Concrete labels outside ``0 .. num_classes - 1`` raise a ``ValueError`` (``jax.nn.one_hot``
+  gives them a row of zeros, which a cross-entropy then reads as a zero loss); traced ones, under
+  ``jit`` or ``vmap``, are not checked and get that row of zeros.
+
+  >>> one_hot(jnp.array([0, 2]), 3).tolist()
+  [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+  """
+  if operator.index(num_classes) < 1:
+    raise ValueError(f"num_classes must be at least 1, got {num_classes}")
+  if checks.is_concrete(labels):
+    checks._check_label_values(np.asarray(labels), None, num_classes, "labels")
   return jax.nn.one_hot(labels, num_classes, dtype=dtype or jnp.result_type(float))
 
 
@@ -66,8 +79,18 @@ def predict_labels(params: LinearParams, xs: Array) -> Array:
 
 
 def accuracy(predicted: Array, labels: Array) -> Array:
-  """Fraction of equal entries: `[n]`, `[n]` → `[]`."""
-  return jnp.mean((predicted == labels).astype(jnp.float32))
+  """Fraction of equal entries: `[n]`, `[n]` → `[]`.
+
+  The two must have the same shape: a `[n, 1]` column against `[n]` labels would broadcast to
+  `[n, n]` and average the wrong comparisons, so it raises a ``ValueError`` instead.
+
+  >>> float(accuracy(jnp.array([0, 1, 1, 2]), jnp.array([0, 1, 2, 2])))
+  0.75
+  """
+  if jnp.shape(predicted) != jnp.shape(labels):
+    raise ValueError(f"predicted has shape {jnp.shape(predicted)} but labels {jnp.shape(labels)}; "
+                     "accuracy compares them entry by entry and needs the same shape")
+  return jnp.mean((jnp.asarray(predicted) == jnp.asarray(labels)).astype(jnp.float32))
 
 
 def lecture_cross_entropy(params: LinearParams, xs: Array, labels: Array) -> Array:

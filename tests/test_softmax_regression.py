@@ -160,3 +160,27 @@ def test_bad_labels(labels, match):
 def test_bad_num_classes(labels, num_classes, match):
   with pytest.raises(ValueError, match=match):
     lm.fit_softmax(np.eye(4), labels, num_classes=num_classes)
+
+
+def test_one_hot_rejects_labels_it_would_zero(rng):
+  labels = rng.integers(0, 4, size=50)
+  np.testing.assert_array_equal(np.asarray(lm.one_hot(labels, 4)), np.eye(4)[labels])
+  # jax.nn.one_hot turns 4 (of 4 classes) or -1 into a row of zeros: a zero cross-entropy.
+  for bad in (4, -1):
+    with pytest.raises(ValueError, match=rf"values \[{bad}\] outside the allowed set \[0, 1, 2, 3\]"):
+      lm.one_hot(np.r_[labels, bad], 4)
+  with pytest.raises(ValueError, match="must be integers"):
+    lm.one_hot(np.array([0.0, 1.5]), 4)
+  with pytest.raises(ValueError, match="num_classes must be at least 1, got 0"):
+    lm.one_hot(labels, 0)
+  # Traced labels are not checked: under jit the out-of-range row is jax.nn.one_hot's zeros.
+  row = jax.jit(lambda l: lm.one_hot(l, 4))(jnp.array([4]))
+  np.testing.assert_array_equal(np.asarray(row), np.zeros((1, 4)))
+
+
+def test_accuracy_needs_equal_shapes(rng):
+  pred, labels = rng.integers(0, 3, size=40), rng.integers(0, 3, size=40)
+  assert float(lm.accuracy(pred, labels)) == pytest.approx(np.mean(pred == labels))
+  # A [n, 1] column against [n] labels broadcasts to [n, n] comparisons: refused, with shapes.
+  with pytest.raises(ValueError, match=r"predicted has shape \(40, 1\) but labels \(40,\)"):
+    lm.accuracy(pred[:, None], labels)
