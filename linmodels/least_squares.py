@@ -33,9 +33,16 @@ one pass over X a step, until the update is below the working precision) up to a
 ``cond(X)`` of ``0.5 / √eps`` (about 1450 in float32, 3.4e7 in float64), and beyond it solves
 through a QR factorisation followed
 by an SVD of the small factor ``R``, which reveals the rank; its minimum-norm solution is taken in
-the column-scaled frame. ``"cholesky"``, ``"solve"``, ``"qr"`` and ``"inv"`` assume full column rank and return
-non-finite or meaningless numbers when it fails; their ``info.rank`` says ``-1`` when they cannot
-tell.
+the column-scaled frame. ``"cholesky"``, ``"refine"``, ``"solve"``, ``"qr"`` and ``"inv"`` assume
+full column rank and return non-finite or meaningless numbers when it fails; their ``info.rank``
+says ``-1`` when they cannot tell.
+
+Derivatives: every method is differentiable by ``jax.grad`` and ``jax.jvp`` in the data, the
+targets, the weights and ``l2``. The refinement of ``"auto"``, ``"refine"`` and ``"mixed"`` is a
+while loop, which reverse mode cannot differentiate; it converges to the solution of the normal
+equations its Cholesky solve started from, so their answer carries the derivative of that solve
+(the implicit-function derivative of the normal equations, accurate to about ``cond(X)² eps``
+relative, as the plain Cholesky solution is) while the loop runs on values only.
 """
 
 from __future__ import annotations
@@ -289,11 +296,23 @@ def _lstsq(xs, ys, sw, l2, rcond, *, method: str, fit_intercept: bool):
       gram_pen = cg.gram / (scale[:, None] * scale[None, :]) + jnp.diag(pen)
       return cg, scale, pen, gram_pen, cg.rhs / scale[:, None]
 
-    def grad_fn(v, cg, scale, pen):
+    def grad_fn(v, cg, scale, pen, data):
       # Xcᵀ(Yc - Xc v) - P v in the scaled frame, one pass over the rows.
-      rs = residual_sums(xs, ys2, v / scale[:, None], cg.y_mean,
-                         cg.x_mean if fit_intercept else None, sw)
+      x_, y_, s_ = data
+      rs = residual_sums(x_, y_, v / scale[:, None], cg.y_mean,
+                         cg.x_mean if fit_intercept else None, s_)
       return rs.xtr / scale[:, None] - pen[:, None] * v
+
+    def refine_from(v0, cg, scale, pen, chol, max_iters, floor_rate):
+      # The refinement's while loop cannot be reverse-differentiated, and need not be: it
+      # converges to the solution of the same normal equations that v0 = cho_solve(...) solves,
+      # so the answer carries v0's derivative (the implicit-function derivative of those
+      # equations) and the loop runs on values only. `v + (v0 - v0)` is `v` exactly.
+      const = jax.tree_util.tree_map(lax.stop_gradient, ((xs, ys2, sw), cg, scale, pen, chol))
+      data, cg_, scale_, pen_, chol_ = const
+      v, steps = _refine(lambda v: grad_fn(v, cg_, scale_, pen_, data), chol_,
+                         lax.stop_gradient(v0), max_iters, lax.stop_gradient(floor_rate))
+      return v + (v0 - lax.stop_gradient(v0)), steps
 
     def factor(precision):
       cg, scale, pen, gram_pen, rhs = normal_equations(precision)
@@ -309,8 +328,8 @@ def _lstsq(xs, ys, sw, l2, rcond, *, method: str, fit_intercept: bool):
       v0 = jsl.cho_solve((chol, True), rhs)
 
       def refined():
-        return _refine(lambda v: grad_fn(v, cg, scale, pen), chol, v0, _refine_iters(cond, dtype),
-                       cond * cond * eps)[0]
+        return refine_from(v0, cg, scale, pen, chol, _refine_iters(cond, dtype),
+                           cond * cond * eps)[0]
 
       stable = jnp.asarray(False)
       if meth == "cholesky":
@@ -354,8 +373,8 @@ def _lstsq(xs, ys, sw, l2, rcond, *, method: str, fit_intercept: bool):
 
       def mixed_path(_):
         cg, scale, pen, _, rhs, chol = lo
-        v, _ = _refine(lambda v: grad_fn(v, cg, scale, pen), chol, jsl.cho_solve((chol, True), rhs),
-                       _REFINE_ITERS, lo_rate)
+        v, _ = refine_from(jsl.cho_solve((chol, True), rhs), cg, scale, pen, chol, _REFINE_ITERS,
+                           lo_rate)
         return (v, scale, cg.x_mean, cg.y_mean, jnp.int32(d), cond_lo, jnp.asarray(False),
                 _gram_finite(cg))
 

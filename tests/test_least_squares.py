@@ -306,3 +306,56 @@ def test_refinement_never_makes_cholesky_worse_past_its_range(rng):
   refined, _ = lm.lstsq(x32, y32, method="refine", fit_intercept=False)
   assert np.all(np.isfinite(refined.w))
   assert _rel(refined.w, ref) <= _rel(chol.w, ref)
+
+
+def _np_ridge(xs, ys, l2, sw):
+  """float64 numpy reference: weighted ridge with an unpenalised intercept, as one augmented
+  least-squares problem [√s X, √s; √l2 I, 0] [w; b] = [√s y; 0]."""
+  n, d = xs.shape
+  r = np.sqrt(sw)[:, None]
+  a = np.block([[xs * r, r], [np.sqrt(l2) * np.eye(d), np.zeros((d, 1))]])
+  return np.linalg.lstsq(a, np.r_[ys * r[:, 0], np.zeros(d)], rcond=None)[0]
+
+
+@pytest.mark.parametrize("method", ["auto", "refine", "cholesky", "qr", "svd"])
+def test_reverse_mode_gradient_matches_finite_differences(x64, rng, method):
+  # "auto" and "refine" end in a while loop (the refinement), which jax.grad cannot differentiate;
+  # their answer carries the derivative of the normal equations' solution instead. Checked here
+  # against central differences of a float64 numpy solve, for the data, the targets, the
+  # weights and the penalty at once.
+  n, d = 40, 4
+  xs, ys, sw = rng.normal(size=(n, d)), rng.normal(size=n), rng.uniform(0.5, 2.0, size=n)
+  l2 = 0.3
+  c = rng.normal(size=d + 1)   # a fixed linear functional of (w, b)
+
+  def f(xs, ys, sw, l2):
+    p, _ = lm.lstsq(xs, ys, l2, method=method, sample_weight=sw)
+    return jnp.dot(c, jnp.append(p.w, p.b))
+
+  grads = jax.grad(f, argnums=(0, 1, 2, 3))(xs, ys, sw, l2)
+  args = {"xs": xs, "ys": ys, "sw": sw, "l2": np.float64(l2)}
+
+  def ref(shift_name, j, step):
+    moved = {k: np.array(v, np.float64) for k, v in args.items()}
+    moved[shift_name].reshape(-1)[j] += step
+    return c @ _np_ridge(moved["xs"], moved["ys"], moved["l2"], moved["sw"])
+
+  h = 1e-6
+  for name, g in zip(args, grads):
+    size = np.size(args[name])
+    for j in rng.choice(size, size=min(size, 5), replace=False):
+      fd = (ref(name, j, h) - ref(name, j, -h)) / (2 * h)
+      np.testing.assert_allclose(np.asarray(g).reshape(-1)[j], fd, rtol=1e-6, atol=1e-8)
+
+
+def test_ridge_path_gradient_in_each_strength(x64, rng):
+  # d w / d l2 = -(XcᵀXc + l2 I)⁻¹ w for each strength of the path (centred data: intercept).
+  xs, ys = rng.normal(size=(60, 5)), rng.normal(size=60)
+  l2s = np.array([0.1, 1.0, 10.0])
+  got = jax.jacrev(lambda l: jnp.sum(lm.ridge_path(xs, ys, l).w, axis=1))(jnp.asarray(l2s))
+  xc, yc = xs - xs.mean(0), ys - ys.mean()
+  for i, l2 in enumerate(l2s):
+    a = xc.T @ xc + l2 * np.eye(5)
+    want = -np.linalg.solve(a, np.linalg.solve(a, xc.T @ yc)).sum()
+    np.testing.assert_allclose(float(got[i, i]), want, rtol=1e-8)
+    assert np.all(np.asarray(got[i, np.arange(3) != i]) == 0)

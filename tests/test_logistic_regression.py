@@ -213,3 +213,22 @@ def test_value_grad_hessian_pass_over_blocks_matches_autodiff(x64, rng, monkeypa
   np.testing.assert_allclose(grad.b, g_ref.b, rtol=1e-11)
   np.testing.assert_allclose(hess, h_ref, rtol=1e-10, atol=1e-13)
   np.testing.assert_allclose(jax.jit(lm.irls_hessian)(p, xs, 0.1), h_ref, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("method", ["newton", "lbfgs"])
+def test_forward_mode_derivative_in_l2_is_the_implicit_one(x64, cancer, method):
+  # The fit ends in a while loop: jax.jvp / jax.jacfwd differentiate it (reverse mode cannot).
+  # At the optimum of mean BCE + ½ l2 ‖w‖², d[w; b]/d l2 = -H⁻¹ [w; 0]; H and the optimum here
+  # come from numpy and scikit-learn.
+  xs, labels = cancer
+  xs = (xs - xs.mean(0)) / xs.std(0)
+  n, d = xs.shape
+  l2 = 0.05
+  got = jax.jacfwd(lambda l2: lm.fit_logistic(xs, labels, l2, method=method).params)(l2)
+  ref = _sk(xs, labels, 1.0 / (l2 * n))
+  w, b = ref.coef_[0], ref.intercept_[0]
+  z = np.c_[xs, np.ones(n)]
+  p = 1.0 / (1.0 + np.exp(-(z @ np.r_[w, b])))
+  hess = (z * (p * (1 - p))[:, None]).T @ z / n + l2 * np.diag(np.r_[np.ones(d), 0.0])
+  want = -np.linalg.solve(hess, np.r_[w, 0.0])
+  np.testing.assert_allclose(np.r_[got.w, got.b], want, rtol=1e-4, atol=1e-6 * np.abs(want).max())
