@@ -5,7 +5,7 @@ The public API, by the lecture's sections (each name lives in the module shown):
 * ground: ``checks``, ``linear`` (``LinearParams``, ``predict``), ``losses``
 * linear regression: ``least_squares`` (``lstsq``), ``linear_regression`` (the 1D/2D formulas)
 * iterative fitting: ``optimize`` (``fit_gd``, ``fit_optax``, ``newton``,
-  ``newton_linesearch``); fast least-squares losses ``lstsq_losses`` (one pass over X a
+  ``newton_linesearch``, ``implicit_minimum``); fast least-squares losses ``lstsq_losses`` (one pass over X a
   gradient, or the Gram trick), built on ``row_passes`` and the Pallas kernel ``pallas_gradient``
 * classification: ``perceptron``, ``logistic_regression``, ``softmax_regression``, ``likelihood``, ``convexity``
 * beyond linear: ``polynomial``, ``mlp``, ``universal`` (the constructive universal approximation
@@ -36,8 +36,8 @@ from linmodels.losses import (binary_cross_entropy, cross_entropy, sigmoid_squar
                               squared_error)
 from linmodels.mlp import (Dense, fit_mlp, init_mlp, mlp_apply, mlp_cross_entropy_loss,
                            mlp_mse_loss, num_hidden_units)
-from linmodels.optimize import (FitResult, NewtonState, fit_gd, fit_optax, minimize, newton,
-                                newton_linesearch)
+from linmodels.optimize import (FitResult, NewtonState, fit_gd, fit_optax, implicit_minimum,
+                                minimize, newton, newton_linesearch)
 from linmodels.polynomial import (degree_sweep, fit_polynomial, monomial_features,
                                   polynomial_features, predict_polynomial)
 from linmodels.perceptron import (PerceptronResult, fit_perceptron, novikoff_bound,
@@ -73,7 +73,8 @@ __all__ = [
     "cross_entropy_logit_gradient", "fit_gaussian_mle", "fit_gd", "fit_line",
     "fit_line_through_origin", "fit_logistic", "fit_optax", "fit_perceptron",
     "fit_plane_through_origin", "fit_softmax", "gaussian_log_likelihood", "gaussian_mle",
-    "gaussian_nll", "gaussian_pdf", "grid", "hessian_eigenvalues", "init_linear", "irls_hessian",
+    "gaussian_nll", "gaussian_pdf", "grid", "hessian_eigenvalues", "implicit_minimum",
+    "init_linear", "irls_hessian",
     "lecture_bce", "lecture_cross_entropy", "lecture_gradient", "lecture_loss",
     "linear_gaussian_nll", "load_breast_cancer", "load_digits", "load_iris", "load_wine",
     "logistic_loss", "logistic_regression", "logistic_value_grad_hessian", "lstsq", "make_blobs",

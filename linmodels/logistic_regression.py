@@ -23,10 +23,11 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from linmodels import checks, losses, row_passes
 from linmodels.linear import HIGHEST, LinearParams, predict
-from linmodels.optimize import FitResult, minimize
+from linmodels.optimize import FitResult, implicit_minimum, minimize
 from linmodels.solver_jit import solver_jit
 
 Array = jax.Array
@@ -282,7 +283,9 @@ def fit_logistic(xs: Array, labels: Array, l2: Array | float = 0.0, *, method: s
     tol: gradient-norm tolerance for the early stop; default ``100 eps``.
 
   Returns:
-    A ``ClassifierResult``.
+    A ``ClassifierResult``. Its ``params`` carry the implicit derivative of the minimum in ``xs``
+    and ``l2`` (``jax.grad`` and ``jax.jvp``; ``optimize.implicit_minimum``): meaningful for a
+    converged fit, not for a separated one, whose minimum is at infinity.
 
   Raises:
     ValueError: bad shapes or values, labels outside {0, 1}/{-1, 1}, or a single class.
@@ -306,8 +309,13 @@ def fit_logistic(xs: Array, labels: Array, l2: Array | float = 0.0, *, method: s
 
 @functools.partial(solver_jit, static_argnames=("method", "num_steps"))
 def _fit_logistic(xs, labels, l2, learning_rate, tol, *, method, num_steps):
+  # The fit runs on values only; its answer carries the implicit derivative of the minimum in
+  # xs and l2 (optimize.implicit_minimum), which jax.grad can take through the early-exit loop.
+  xs_in, l2_in = xs, l2
+  xs, l2 = lax.stop_gradient(xs), lax.stop_gradient(l2)
   if learning_rate is None:
     learning_rate = smoothness_step(xs, 0.25, l2) if method == "gd" else 0.01
+  learning_rate = lax.stop_gradient(learning_rate)
   targets = labels.astype(xs.dtype)
   p0 = LinearParams(jnp.zeros(xs.shape[1], xs.dtype), jnp.zeros((), xs.dtype))
   result = minimize(fused_logistic_loss, p0, (xs, targets, l2), method=method, num_steps=num_steps,
@@ -315,7 +323,9 @@ def _fit_logistic(xs, labels, l2, learning_rate, tol, *, method, num_steps):
                     value_grad_hessian_fn=lambda p: _irls_pass(p, xs, targets, l2))
   z = predict(result.params, xs)
   all_correct = jnp.all(jnp.where(labels == 1, z > 0, z < 0))
-  return with_separation(result, all_correct & (jnp.asarray(l2) == 0))
+  params = implicit_minimum(logistic_loss, result.params, (xs_in, targets, l2_in),
+                            hessian_fn=lambda p, x, t, l: _irls_pass(p, x, t, l)[2])
+  return with_separation(result._replace(params=params), all_correct & (jnp.asarray(l2) == 0))
 
 
 def finite_first_step(result) -> Array | bool:

@@ -22,12 +22,13 @@ import operator
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from linmodels import checks, losses, row_passes
 from linmodels.linear import HIGHEST, LinearParams, predict
 from linmodels.logistic_regression import (ClassifierResult, default_tol, finite_first_step,
                                            smoothness_step, with_separation)
-from linmodels.optimize import minimize
+from linmodels.optimize import implicit_minimum, minimize
 from linmodels.solver_jit import solver_jit
 
 Array = jax.Array
@@ -249,7 +250,9 @@ def fit_softmax(xs: Array, labels: Array, l2: Array | float = 0.0, *,
     tol: gradient-norm tolerance; default ``100 eps``.
 
   Returns:
-    A ``ClassifierResult`` with `w` `[d, C]` and `b` `[C]`.
+    A ``ClassifierResult`` with `w` `[d, C]` and `b` `[C]`, carrying the implicit derivative of
+    the minimum in ``xs`` and ``l2`` (as ``fit_logistic``'s; the biases' common shift, which the
+    loss does not see, gets none).
 
   >>> import jax, linmodels as lm
   >>> xs, labels = lm.make_blobs(jax.random.key(0), 90, 2, num_classes=3, separation=1.0)
@@ -279,12 +282,19 @@ def fit_softmax(xs: Array, labels: Array, l2: Array | float = 0.0, *,
 
 @functools.partial(solver_jit, static_argnames=("num_classes", "method", "num_steps"))
 def _fit_softmax(xs, labels, l2, learning_rate, tol, *, num_classes, method, num_steps):
+  # As _fit_logistic: the fit on values, the implicit derivative of its minimum attached after.
+  xs_in, l2_in = xs, l2
+  xs, l2 = lax.stop_gradient(xs), lax.stop_gradient(l2)
   if learning_rate is None:
     learning_rate = smoothness_step(xs, 0.5, l2) if method == "gd" else 0.01
+  learning_rate = lax.stop_gradient(learning_rate)
   d = xs.shape[1]
   p0 = LinearParams(jnp.zeros((d, num_classes), xs.dtype), jnp.zeros((num_classes,), xs.dtype))
   result = minimize(fused_softmax_loss, p0, (xs, labels, l2), method=method, num_steps=num_steps,
                     learning_rate=learning_rate, tol=tol, pseudo_inverse=True,
                     value_grad_hessian_fn=lambda p: softmax_value_grad_hessian(p, xs, labels, l2))
   all_correct = jnp.all(predict_labels(result.params, xs) == labels)
-  return with_separation(result, all_correct & (jnp.asarray(l2) == 0))
+  params = implicit_minimum(
+      softmax_loss, result.params, (xs_in, labels, l2_in),
+      hessian_fn=lambda p, x, y, l: softmax_value_grad_hessian(p, x, y, l)[2])
+  return with_separation(result._replace(params=params), all_correct & (jnp.asarray(l2) == 0))

@@ -215,20 +215,47 @@ def test_value_grad_hessian_pass_over_blocks_matches_autodiff(x64, rng, monkeypa
   np.testing.assert_allclose(jax.jit(lm.irls_hessian)(p, xs, 0.1), h_ref, rtol=1e-10, atol=1e-13)
 
 
-@pytest.mark.parametrize("method", ["newton", "lbfgs"])
-def test_forward_mode_derivative_in_l2_is_the_implicit_one(x64, cancer, method):
-  # The fit ends in a while loop: jax.jvp / jax.jacfwd differentiate it (reverse mode cannot).
-  # At the optimum of mean BCE + ½ l2 ‖w‖², d[w; b]/d l2 = -H⁻¹ [w; 0]; H and the optimum here
-  # come from numpy and scikit-learn.
+def _implicit_reference(xs, labels, l2):
+  """float64: scikit-learn's optimum of mean BCE + ½ l2 ‖w‖², its Hessian H = Zᵀ diag(p(1-p)) Z / n
+  + diag(l2, .., l2, 0) with Z = [X 1], and the residuals p - y."""
+  n, d = xs.shape
+  ref = _sk(xs, labels, 1.0 / (l2 * n))
+  theta = np.r_[ref.coef_[0], ref.intercept_[0]]
+  z = np.c_[xs, np.ones(n)]
+  p = 1.0 / (1.0 + np.exp(-(z @ theta)))
+  hess = (z * (p * (1 - p))[:, None]).T @ z / n + l2 * np.diag(np.r_[np.ones(d), 0.0])
+  return theta, hess, p - labels
+
+
+@pytest.mark.parametrize("method", ["newton", "lbfgs", "gd"])
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_derivative_in_l2_and_xs_is_the_implicit_one(x64, cancer, method, mode):
+  # The fit ends in a while loop; its answer carries the implicit derivative of the minimum
+  # (optimize.implicit_minimum), in forward and reverse mode. At the optimum of
+  # J = mean BCE + ½ l2 ‖w‖²:  dθ/dl2 = -H⁻¹ [w; 0], and for a functional c·θ,
+  # d(c·θ)/dX = -(1/n) (r vᵀ + σ'(zθ) (Z v)(θ_w)ᵀ) with v = H⁻¹c (from ∂∇J/∂X), θ, H from
+  # scikit-learn and numpy.
   xs, labels = cancer
-  xs = (xs - xs.mean(0)) / xs.std(0)
+  xs = ((xs - xs.mean(0)) / xs.std(0))[:200, :6]
+  labels = labels[:200]
   n, d = xs.shape
   l2 = 0.05
-  got = jax.jacfwd(lambda l2: lm.fit_logistic(xs, labels, l2, method=method).params)(l2)
-  ref = _sk(xs, labels, 1.0 / (l2 * n))
-  w, b = ref.coef_[0], ref.intercept_[0]
+  theta, hess, r = _implicit_reference(xs, labels, l2)
+  c = np.linspace(-1.0, 1.0, d + 1)
+  steps = {"gd": 20_000}.get(method)
+
+  def f(xs, l2):
+    p = lm.fit_logistic(xs, labels, l2, method=method, num_steps=steps).params
+    return jnp.dot(c, jnp.append(p.w, p.b))
+
+  if mode == "forward":
+    g_l2 = jax.jacfwd(f, argnums=1)(xs, l2)
+    g_x = jax.jacfwd(f, argnums=0)(xs, l2)
+  else:
+    g_x, g_l2 = jax.grad(f, argnums=(0, 1))(xs, l2)
+  v = np.linalg.solve(hess, c)
+  np.testing.assert_allclose(g_l2, -v @ np.r_[theta[:d], 0.0], rtol=1e-4)
   z = np.c_[xs, np.ones(n)]
-  p = 1.0 / (1.0 + np.exp(-(z @ np.r_[w, b])))
-  hess = (z * (p * (1 - p))[:, None]).T @ z / n + l2 * np.diag(np.r_[np.ones(d), 0.0])
-  want = -np.linalg.solve(hess, np.r_[w, 0.0])
-  np.testing.assert_allclose(np.r_[got.w, got.b], want, rtol=1e-4, atol=1e-6 * np.abs(want).max())
+  p = r + labels
+  want_x = -(np.outer(r, v[:d]) + np.outer(p * (1 - p) * (z @ v), theta[:d])) / n
+  np.testing.assert_allclose(g_x, want_x, rtol=1e-4, atol=1e-6 * np.abs(want_x).max())

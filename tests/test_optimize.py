@@ -202,3 +202,26 @@ def test_num_steps_must_be_a_non_negative_integer(num_steps):
     lm.fit_gd(lm.mse_loss, _p0(1), (xs, ys), 0.1, num_steps=num_steps)
   # A NumPy integer is an integer.
   assert int(lm.fit_gd(lm.mse_loss, _p0(1), (xs, ys), 0.1, num_steps=np.int64(2)).num_steps) == 2
+
+
+def test_implicit_minimum_of_a_users_fit_with_the_autodiff_hessian(x64, rng):
+  # A user's early-exit fit (minimize's while loop) on stop-gradient inputs, then the implicit
+  # derivative of its minimum: ridge without intercept, where w* = (XᵀX/n + l2 I)⁻¹ Xᵀy/n and
+  # dw*/dl2 = -(XᵀX/n + l2 I)⁻¹ w*.
+  xs, ys = rng.normal(size=(80, 4)), rng.normal(size=80)
+
+  def objective(w, xs, ys, l2):
+    return 0.5 * jnp.mean((xs @ w - ys) ** 2) + 0.5 * l2 * jnp.sum(w * w)
+
+  def fit(l2):
+    stop = jax.lax.stop_gradient
+    w = lm.minimize(objective, jnp.zeros(4), (stop(xs), stop(ys), stop(l2)), method="lbfgs",
+                    num_steps=100, tol=1e-12).params
+    return lm.implicit_minimum(objective, w, (xs, ys, l2))
+
+  l2 = 0.2
+  a = xs.T @ xs / 80 + l2 * np.eye(4)
+  w = np.linalg.solve(a, xs.T @ ys / 80)
+  np.testing.assert_allclose(fit(l2), w, rtol=1e-8)
+  np.testing.assert_allclose(jax.jacrev(fit)(l2), -np.linalg.solve(a, w), rtol=1e-6)
+  np.testing.assert_allclose(jax.jacfwd(fit)(l2), -np.linalg.solve(a, w), rtol=1e-6)

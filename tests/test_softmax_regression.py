@@ -184,3 +184,27 @@ def test_accuracy_needs_equal_shapes(rng):
   # A [n, 1] column against [n] labels broadcasts to [n, n] comparisons: refused, with shapes.
   with pytest.raises(ValueError, match=r"predicted has shape \(40, 1\) but labels \(40,\)"):
     lm.accuracy(pred[:, None], labels)
+
+
+@pytest.mark.parametrize("method", ["newton", "lbfgs"])
+def test_gradient_in_l2_is_the_implicit_one(x64, method):
+  # jax.grad through the early-exit fit (optimize.implicit_minimum): dθ/dl2 = -H⁺ [W; 0] at the
+  # optimum, with θ from scikit-learn and H = mean (aaᵀ) ⊗ (diag(p) - ppᵀ) + l2 on W, a = [x 1],
+  # from numpy. H is singular along a common shift of the biases; its pseudo-inverse leaves the
+  # W part of the derivative unique (the right-hand side has no bias part).
+  xs, labels = lm.load_iris()
+  xs, labels = np.asarray(xs), np.asarray(labels)
+  n, d = xs.shape
+  l2 = 1.0 / n
+  ref = LogisticRegression(C=1.0, tol=1e-12, max_iter=100_000).fit(xs, labels)
+  w, b = ref.coef_.T, ref.intercept_          # [d, 3], [3]
+  a = np.c_[xs, np.ones(n)]
+  z = a @ np.r_[w, b[None]]
+  p = np.exp(z - z.max(1, keepdims=True))
+  p /= p.sum(1, keepdims=True)
+  hess = sum(np.kron(np.outer(ai, ai), np.diag(pi) - np.outer(pi, pi)) for ai, pi in zip(a, p)) / n
+  hess += l2 * np.diag(np.r_[np.ones(d * 3), np.zeros(3)])
+  want = -(np.linalg.pinv(hess) @ np.r_[w.ravel(), np.zeros(3)])[:d * 3].reshape(d, 3)
+  c = np.arange(d * 3, dtype=np.float64).reshape(d, 3)
+  got = jax.grad(lambda l2: jnp.sum(c * lm.fit_softmax(xs, labels, l2, method=method).params.w))(l2)
+  np.testing.assert_allclose(got, np.sum(c * want), rtol=1e-4)
