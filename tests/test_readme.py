@@ -23,6 +23,10 @@ def test_readme_example_runs(capsys):
   diverged = np.asarray(results.diverged)
   assert not diverged[0] and diverged[-1]
   assert "make test" in README.read_text() and "make experiments" in README.read_text()
+  # The validation-loss gradient against a central difference (float32: a coarse step).
+  val_loss, jax = namespace["val_loss"], namespace["jax"]
+  fd = (float(val_loss(1.1)) - float(val_loss(0.9))) / 0.2
+  np.testing.assert_allclose(float(jax.grad(val_loss)(1.0)), fd, rtol=2e-2)
 
 
 def test_readme_fast_paths_run_and_agree():
