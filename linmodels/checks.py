@@ -165,6 +165,18 @@ def check_input_width(name: str, x: Any, w: Any, w_name: str = "w") -> None:
                      f"{tuple(jnp.shape(w))}), got x.shape={tuple(jnp.shape(x))}")
 
 
+def check_same_shape(name: str, a: Any, a_name: str, b: Any, b_name: str) -> None:
+  """Raises ``ValueError`` unless ``a`` and ``b`` have the same shape (static: it holds under
+  ``jit``; either may be given as a shape tuple). Elementwise losses compare predictions with
+  targets entry by entry; `[n]` predictions against `[n, 1]` targets would broadcast to `[n, n]`
+  and average the wrong pairs."""
+  sa, sb = (x if isinstance(x, tuple) else tuple(jnp.shape(x)) for x in (a, b))
+  if sa != sb:
+    raise ValueError(f"{name}: {a_name} have shape {sa} but {b_name} {sb}; they are compared "
+                     "entry by entry and need the same shape (an [n] against an [n, 1] would "
+                     "broadcast to [n, n])")
+
+
 def check_penalty(l2: Any, name: str = "l2") -> None:
   """Raises ``ValueError`` if a concrete penalty strength (a number or an array of them) is
   negative or not finite: a negative ridge makes the objective unbounded below or non-convex,

@@ -102,17 +102,22 @@ def fit_gaussian_mle(xs: Array, *, learning_rate: Array | float = 0.5,
 def linear_gaussian_nll(params: LinearParams, xs: Array, ys: Array,
                         sigma: Array | float = 1.0) -> Array:
   """``-Σᵢ log N(yᵢ; wᵀxᵢ + b, σ²)`` for linear regression with Gaussian noise (summed)."""
-  return -jnp.sum(jstats.norm.logpdf(ys, predict(params, xs), sigma))
+  pred = predict(params, xs)
+  checks.check_same_shape("linear_gaussian_nll", pred, "predictions predict(params, xs)", ys, "ys")
+  return -jnp.sum(jstats.norm.logpdf(ys, pred, sigma))
 
 
 def bernoulli_nll(params: LinearParams, xs: Array, labels: Array) -> Array:
   """``-Σᵢ log σ(zᵢ)^{yᵢ} (1 - σ(zᵢ))^{1-yᵢ}`` with ``z = wᵀx + b``, via ``log σ(z) = log_sigmoid(z)``
   and ``log(1 - σ(z)) = log_sigmoid(-z)`` (summed)."""
   z = predict(params, xs)
+  checks.check_same_shape("bernoulli_nll", z, "logits predict(params, xs)", labels, "labels")
   return -jnp.sum(labels * jax.nn.log_sigmoid(z) + (1 - labels) * jax.nn.log_sigmoid(-z))
 
 
 def categorical_nll(params: LinearParams, xs: Array, labels: Array) -> Array:
   """``-Σᵢ log softmax(Wᵀxᵢ + b)_{yᵢ}`` for integer labels (summed)."""
   log_p = jax.nn.log_softmax(predict(params, xs), axis=-1)
+  checks.check_same_shape("categorical_nll", log_p.shape[:-1], "examples", labels,
+                          "integer labels")
   return -jnp.sum(jnp.take_along_axis(log_p, labels[:, None], axis=-1))

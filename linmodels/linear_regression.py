@@ -137,7 +137,9 @@ def lecture_loss(params: LinearParams, xs: Array, ys: Array) -> Array:
   Returns:
     `[]` the summed loss.
   """
-  r = ys - predict(params, xs)
+  pred = predict(params, xs)
+  checks.check_same_shape("lecture_loss", pred, "predictions predict(params, xs)", ys, "ys")
+  r = ys - pred
   return 0.5 * jnp.sum(r * r)
 
 

@@ -219,6 +219,7 @@ def fused_logistic_loss(params: LinearParams, xs: Array, labels: Array,
   >>> bool(jnp.allclose(g1.w, g2.w) and jnp.allclose(g1.b, g2.b))
   True
   """
+  checks.check_same_shape("fused_logistic_loss", (xs.shape[0],), "predictions", labels, "labels")
   return _fused_bce(params, xs, labels) + 0.5 * l2 * jnp.sum(params.w * params.w)
 
 

@@ -11,6 +11,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from linmodels import checks
+
 Array = jax.Array
 
 
@@ -20,6 +22,7 @@ def squared_error(predictions: Array, targets: Array) -> Array:
   >>> squared_error(jnp.array([1.0, 3.0]), jnp.array([0.0, 1.0]))
   Array([0.5, 2. ], dtype=float32)
   """
+  checks.check_same_shape("squared_error", predictions, "predictions", targets, "targets")
   return 0.5 * optax.losses.squared_error(predictions, targets)
 
 
@@ -32,6 +35,7 @@ def binary_cross_entropy(logits: Array, labels: Array) -> Array:
   >>> binary_cross_entropy(jnp.array([0.0, 1e4, -1e4]), jnp.array([1.0, 1.0, 1.0]))
   Array([6.931472e-01, 0.000000e+00, 1.000000e+04], dtype=float32)
   """
+  checks.check_same_shape("binary_cross_entropy", logits, "logits", labels, "labels")
   return optax.losses.sigmoid_binary_cross_entropy(logits, labels)
 
 
@@ -56,6 +60,16 @@ def cross_entropy(logits: Array, labels: Array) -> Array:
   True
   """
   labels = jnp.asarray(labels)
-  if labels.ndim == logits.ndim - 1:
+  logits_shape = tuple(jnp.shape(logits))
+  if labels.ndim == len(logits_shape) - 1:
+    # Integer labels of `[n, 1]` against `[n, C]` logits would broadcast; each example has one.
+    if tuple(labels.shape) != logits_shape[:-1]:
+      raise ValueError(f"cross_entropy: labels have shape {tuple(labels.shape)} against logits "
+                       f"{logits_shape}: integer classes need {logits_shape[:-1]}, one-hot (or "
+                       f"probability) vectors {logits_shape}")
     return optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)
+  if tuple(labels.shape) != logits_shape:
+    raise ValueError(f"cross_entropy: labels have shape {tuple(labels.shape)} against logits "
+                     f"{logits_shape}: integer classes need {logits_shape[:-1]}, one-hot (or "
+                     f"probability) vectors {logits_shape}")
   return optax.losses.softmax_cross_entropy(logits, labels)

@@ -22,7 +22,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from linmodels import row_passes
+from linmodels import checks, row_passes
 from linmodels.linear import HIGHEST, LinearParams
 from linmodels.row_passes import CentredGram, centred_gram, residual_sums
 
@@ -108,6 +108,8 @@ def fused_mse_loss(params: LinearParams, xs: Array, ys: Array, *, kernel: str = 
   if xs.ndim != 2 or ys.shape[0] != xs.shape[0]:
     raise ValueError(f"xs must be [n, d] and ys [n] or [n, k] with the same n; got "
                      f"xs.shape={tuple(xs.shape)}, ys.shape={tuple(ys.shape)}")
+  checks.check_same_shape("fused_mse_loss", (xs.shape[0],) + tuple(jnp.shape(params.w))[1:],
+                          "predictions", ys, "ys")
   return _fused(params, xs, ys, kernel, block_rows)
 
 

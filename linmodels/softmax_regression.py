@@ -160,6 +160,9 @@ def fused_softmax_loss(params: LinearParams, xs: Array, labels: Array,
   >>> bool(jnp.allclose(g1.w, g2.w) and jnp.allclose(g1.b, g2.b))
   True
   """
+  if tuple(jnp.shape(labels)) != (xs.shape[0],):
+    raise ValueError(f"fused_softmax_loss: labels must be [n] integer classes for xs of shape "
+                     f"{tuple(xs.shape)}, got labels.shape={tuple(jnp.shape(labels))}")
   return _fused_ce(params, xs, labels) + 0.5 * l2 * jnp.sum(params.w * params.w)
 
 

@@ -1,5 +1,7 @@
 """Every bad input of the shared checker raises a ValueError that names the problem and shapes."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -273,3 +275,40 @@ def test_fit_polynomial_takes_its_domain_from_concrete_x_inside_a_users_jit():
   ref = np.polynomial.legendre.Legendre.fit(np.asarray(x, np.float64), np.asarray(y, np.float64),
                                             2, domain=[-1.0, 2.0]).coef
   np.testing.assert_allclose(np.r_[inside.b, inside.w], ref, rtol=1e-4, atol=1e-5)
+
+
+_P1 = lm.LinearParams(jnp.array([1.0, -1.0]), jnp.array(0.5))             # one output: [n]
+_PC = lm.LinearParams(jnp.ones((2, 3)), jnp.zeros(3))                     # three classes
+_X = np.array([[0.5, 1.0], [1.0, -2.0], [0.0, 0.3], [2.0, 1.0]], np.float32)
+_Y, _B, _L = np.array([1.0, 2.0, 0.0, 1.0], np.float32), np.array([1.0, 0.0, 0.0, 1.0], np.float32), np.array([0, 2, 1, 0])
+
+
+@pytest.mark.parametrize("loss,params,targets", [
+    (lm.mse_loss, _P1, _Y), (lm.lecture_loss, _P1, _Y), (lm.fused_mse_loss, _P1, _Y),
+    (lm.linear_gaussian_nll, _P1, _Y), (lm.logistic_loss, _P1, _B), (lm.lecture_bce, _P1, _B),
+    (lm.fused_logistic_loss, _P1, _B), (lm.sigmoid_mse_loss, _P1, _B), (lm.bernoulli_nll, _P1, _B),
+    (lm.softmax_loss, _PC, _L), (lm.lecture_cross_entropy, _PC, _L),
+    (lm.fused_softmax_loss, _PC, _L), (lm.categorical_nll, _PC, _L),
+])
+def test_losses_refuse_a_column_of_targets_that_would_broadcast(loss, params, targets):
+  # [n] predictions against [n, 1] targets broadcast to [n, n]: mse_loss returned 20.6 for a
+  # perfect fit's 0.5 before. Each loss now names the two shapes, also under jit.
+  value = float(loss(params, _X, targets))
+  assert np.isfinite(value)
+  for bad in (targets[:, None], targets[:-1]):
+    with pytest.raises(ValueError, match=re.escape(str(bad.shape))):
+      loss(params, _X, bad)
+    with pytest.raises(ValueError, match=re.escape(str(bad.shape))):
+      jax.jit(loss)(params, _X, bad)
+
+
+def test_elementwise_losses_name_both_shapes():
+  with pytest.raises(ValueError, match=r"squared_error: predictions have shape \(3,\) but targets \(3, 1\)"):
+    lm.squared_error(jnp.ones(3), jnp.ones((3, 1)))
+  with pytest.raises(ValueError, match=r"binary_cross_entropy: logits have shape \(3,\) but labels \(3, 1\)"):
+    lm.binary_cross_entropy(jnp.ones(3), jnp.ones((3, 1)))
+  with pytest.raises(ValueError, match=r"integer classes need \(3,\), one-hot \(or probability\) vectors \(3, 4\)"):
+    lm.cross_entropy(jnp.ones((3, 4)), jnp.zeros((3, 1), jnp.int32))
+  # Shapes that agree keep working: integer classes and one-hot vectors.
+  np.testing.assert_allclose(lm.cross_entropy(jnp.zeros((3, 4)), jnp.array([0, 1, 3])), np.log(4.0) * np.ones(3), rtol=1e-6)
+  np.testing.assert_allclose(lm.cross_entropy(jnp.zeros((3, 4)), jnp.eye(4)[:3]), np.log(4.0) * np.ones(3), rtol=1e-6)
