@@ -21,6 +21,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import jax.scipy.stats as jstats
+import numpy as np
 
 from linmodels import checks
 from linmodels.linear import LinearParams, predict
@@ -35,14 +36,28 @@ class GaussianParams(NamedTuple):
   log_sigma: Array
 
 
+def _positive_sigma(sigma: Array | float, name: str) -> Array:
+  """``sigma`` where positive, NaN elsewhere (scipy's answer); a concrete ``σ ≤ 0`` raises.
+  ``jax.scipy.stats.norm`` takes the sign away: it gave ``pdf(0; 0, -1) = 0.399``."""
+  if checks.is_concrete(sigma):
+    s = np.asarray(sigma)
+    if not np.all(s > 0):
+      raise ValueError(f"{name}: sigma must be positive, got {s[~(s > 0)].ravel()[:3].tolist()} "
+                       f"among shape {s.shape}")
+  sigma = jnp.asarray(sigma)
+  return jnp.where(sigma > 0, sigma, jnp.nan)
+
+
 def gaussian_pdf(x: Array, mu: Array | float, sigma: Array | float) -> Array:
-  """``p(x; μ, σ) = exp(-(x-μ)²/(2σ²)) / √(2πσ²)`` (``jax.scipy.stats.norm.pdf``)."""
-  return jstats.norm.pdf(x, mu, sigma)
+  """``p(x; μ, σ) = exp(-(x-μ)²/(2σ²)) / √(2πσ²)`` (``jax.scipy.stats.norm.pdf``); ``σ > 0``
+  (a concrete ``σ ≤ 0`` raises ``ValueError``, a traced one gives NaN)."""
+  return jstats.norm.pdf(x, mu, _positive_sigma(sigma, "gaussian_pdf"))
 
 
 def gaussian_log_likelihood(mu: Array | float, sigma: Array | float, xs: Array) -> Array:
-  """``Σᵢ log p(xᵢ; μ, σ) = Σᵢ -(xᵢ-μ)²/(2σ²) - log √(2πσ²)``: `[n]` → `[]`."""
-  return jnp.sum(jstats.norm.logpdf(xs, mu, sigma))
+  """``Σᵢ log p(xᵢ; μ, σ) = Σᵢ -(xᵢ-μ)²/(2σ²) - log √(2πσ²)``: `[n]` → `[]`; ``σ`` as in
+  ``gaussian_pdf``."""
+  return jnp.sum(jstats.norm.logpdf(xs, mu, _positive_sigma(sigma, "gaussian_log_likelihood")))
 
 
 def _check_samples(xs: Array) -> Array:
@@ -104,7 +119,7 @@ def linear_gaussian_nll(params: LinearParams, xs: Array, ys: Array,
   """``-Σᵢ log N(yᵢ; wᵀxᵢ + b, σ²)`` for linear regression with Gaussian noise (summed)."""
   pred = predict(params, xs)
   checks.check_same_shape("linear_gaussian_nll", pred, "predictions predict(params, xs)", ys, "ys")
-  return -jnp.sum(jstats.norm.logpdf(ys, pred, sigma))
+  return -jnp.sum(jstats.norm.logpdf(ys, pred, _positive_sigma(sigma, "linear_gaussian_nll")))
 
 
 def bernoulli_nll(params: LinearParams, xs: Array, labels: Array) -> Array:

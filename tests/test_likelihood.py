@@ -98,3 +98,19 @@ def test_bad_inputs():
 def test_fit_gaussian_mle_rejects_data_without_a_finite_mle(xs, match):
   with pytest.raises(ValueError, match=match):
     lm.fit_gaussian_mle(xs)
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda s: lm.gaussian_pdf(0.0, 0.0, s), "gaussian_pdf"),
+    (lambda s: lm.gaussian_log_likelihood(0.0, s, jnp.array([0.5, 1.0])), "gaussian_log_likelihood"),
+    (lambda s: lm.linear_gaussian_nll(lm.LinearParams(jnp.ones(1), jnp.zeros(())),
+                                      jnp.ones((2, 1)), jnp.ones(2), s), "linear_gaussian_nll"),
+])
+def test_a_non_positive_sigma_is_refused_or_nan_like_scipy(call, name):
+  # jax.scipy.stats.norm drops the sign: pdf(0; 0, σ = -1) came out 0.399, a density.
+  assert np.isnan(scipy.stats.norm.pdf(0.0, 0.0, -1.0))
+  for bad in (-1.0, 0.0):
+    with pytest.raises(ValueError, match=rf"{name}: sigma must be positive, got \[-?{abs(bad)}\]"):
+      call(bad)
+    assert np.isnan(float(jax.jit(call)(bad)))       # traced: scipy's NaN
+  assert np.isfinite(float(call(0.7)))

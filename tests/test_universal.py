@@ -145,6 +145,10 @@ def test_constructed_against_trained():
      r"interval must be finite with a < b, got \(1.0, 1.0\)"),
     (lambda: ua.relu_interpolant(jnp.sin, 3, interval=(2.0, 1.0)),
      r"interval must be finite with a < b, got \(2.0, 1.0\)"),
+    # sawtooth_network(0) and (-1) returned the depth-1 network, one tent map.
+    (lambda: ua.sawtooth_network(0), r"sawtooth_network: depth must be a positive integer .* got 0"),
+    (lambda: ua.sawtooth_network(-1), r"sawtooth_network: depth .* got -1"),
+    (lambda: ua.shallow_sawtooth_network(0), r"shallow_sawtooth_network: depth .* got 0"),
 ])
 def test_constructions_reject_empty_grids(build, match):
   # They divided by zero (ZeroDivisionError), or built a network of no hidden units, or reversed
