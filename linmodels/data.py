@@ -11,6 +11,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from linmodels import checks
+
 Array = jax.Array
 
 
@@ -60,13 +62,16 @@ def make_separable(key: Array, num_examples: int, num_features: int = 2, *,
     key: PRNG key.
     num_examples: ``n`` (static).
     num_features: ``d`` (static).
-    margin: `[]` the guaranteed geometric margin (traced).
+    margin: `[]` the guaranteed geometric margin, ``≥ 0`` (traced; a concrete negative one
+      raises: it would pull points across the hyperplane and the data would not separate).
     dtype: float dtype.
 
   Returns:
     ``(xs, labels, normal)``: `[n, d]`, `[n]` int32 in {0, 1}, and `[d + 1]` the separating
     ``[u, -c]`` (``x`` is positive when ``uᵀx - c ≥ 0``).
   """
+  if checks.is_concrete(margin) and not float(margin) >= 0:
+    raise ValueError(f"make_separable: margin must be a non-negative number, got {margin!r}")
   dtype = dtype or jnp.result_type(float)
   key_x, key_u, key_c = jax.random.split(key, 3)
   xs = jax.random.normal(key_x, (num_examples, num_features), dtype)

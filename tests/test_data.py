@@ -2,6 +2,7 @@
 
 import jax
 import numpy as np
+import pytest
 
 import linmodels as lm
 
@@ -13,6 +14,11 @@ def test_make_separable_margin_and_labels():
   assert np.all(np.abs(dist) >= 0.25 - 1e-6)
   np.testing.assert_array_equal(dist >= 0, np.asarray(labels) == 1)
   assert 0 < int(labels.sum()) < 300
+  # A negative margin pulled points across the hyperplane: labels that no longer separate.
+  with pytest.raises(ValueError, match=r"margin must be a non-negative number, got -0.5"):
+    lm.make_separable(jax.random.key(0), 30, 2, margin=-0.5)
+  xs, labels, _ = jax.jit(lambda m: lm.make_separable(jax.random.key(0), 30, 2, margin=m))(0.25)
+  assert xs.shape == (30, 2)   # traced margins pass unchecked
 
 
 def test_make_blobs_shapes_balance_and_vmap():
