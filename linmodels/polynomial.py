@@ -132,8 +132,19 @@ def fit_polynomial(x: Array, y: Array, degree: int, *, basis: str = "legendre",
 
 
 def predict_polynomial(params: LinearParams, x: Array, *, basis: str = "legendre",
-                       domain: tuple[float, float] = (0.0, 1.0)) -> Array:
-  """Evaluates a fitted polynomial: `[n]` → `[n]`."""
+                       domain: tuple[float, float] | None = None) -> Array:
+  """Evaluates a fitted polynomial: `[n]` → `[n]`.
+
+  ``basis`` and ``domain`` must be the fit's: ``params, domain = fit_polynomial(...)`` returns the
+  domain it used. For the Legendre and Chebyshev bases there is no default (a fixed one, such as
+  the ``(0, 1)`` this had, evaluated a fit made on ``(min x, max x)`` at the wrong points without
+  a word); the monomial basis does not use it.
+  """
+  if domain is None:
+    if basis != "monomial":
+      raise ValueError(f"predict_polynomial: pass domain=, the one fit_polynomial returned with "
+                       f"the params; the {basis} basis is defined on it")
+    domain = (0.0, 1.0)  # unused by the monomial basis
   degree = params.w.shape[0]
   return predict(params, polynomial_features(x, degree, basis=basis, domain=domain))
 

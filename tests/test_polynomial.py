@@ -38,6 +38,11 @@ def test_fit_matches_numpy_polyfit(x64, rng):
     params, domain = lm.fit_polynomial(x, y, 5, basis=basis)
     fitted = lm.predict_polynomial(params, x, basis=basis, domain=domain)
     np.testing.assert_allclose(fitted, np.polyval(np.polyfit(x, y, 5), x), rtol=1e-9, atol=1e-10)
+    if basis == "monomial":   # it ignores the domain
+      np.testing.assert_allclose(lm.predict_polynomial(params, x, basis=basis), fitted, rtol=1e-12)
+    else:  # a default domain (it was (0, 1), the fit's (min x, max x)) evaluated the wrong points
+      with pytest.raises(ValueError, match=rf"pass domain=, the one fit_polynomial returned .* {basis}"):
+        lm.predict_polynomial(params, x, basis=basis)
 
 
 def test_orthogonal_basis_keeps_degree_15_accurate_in_float32():
