@@ -30,6 +30,9 @@ def hessian_eigenvalues(loss_fn: Callable[[Array], Array], points: Array) -> Arr
   >>> hessian_eigenvalues(lambda w: w[0] ** 2 - w[1] ** 2, jnp.zeros((1, 2)))
   Array([[-2.,  2.]], dtype=float32)
   """
+  if jnp.ndim(points) != 2:
+    raise ValueError(f"hessian_eigenvalues: points must be [m, p] (one flat parameter vector a "
+                     f"row; a single point is points[None]), got shape {tuple(jnp.shape(points))}")
   hess = jax.hessian(loss_fn)
   return jax.vmap(lambda w: jnp.linalg.eigvalsh(hess(w)))(points)
 

@@ -153,6 +153,9 @@ def test_mse_on_sigmoid_is_not_convex_and_bce_is(rng):
   # BCE: H = Xᵀ diag(σ(1-σ)) X ⪰ 0; allow float32 rounding relative to the largest eigenvalue.
   scale = float(jnp.abs(bce_eigs).max())
   assert float(bce_eigs.min()) >= -1e-5 * max(scale, 1.0)
+  # One point as a flat [p] vector (a TypeError about a transpose permutation before):
+  with pytest.raises(ValueError, match=r"points must be \[m, p\] .* points\[None\]\), got shape \(2,\)"):
+    lm.hessian_eigenvalues(lambda w: jnp.sum(w ** 2), points[0])
 
 
 def test_predictions_threshold_at_one_half():

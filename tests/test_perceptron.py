@@ -83,6 +83,15 @@ def test_bad_labels_rejected():
     lm.fit_perceptron(jax.random.key(0), np.ones((3, 2)), [0, 1, 2])
 
 
+@pytest.mark.parametrize("bad", [-1, 2.5, "10"])
+def test_bad_max_updates_rejected(bad):
+  # -1 ran no update and reported converged=False as if the data had not separated.
+  xs, labels = np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([1, 0])
+  with pytest.raises(ValueError, match=rf"max_updates must be a non-negative integer .* got {bad!r}"):
+    lm.fit_perceptron(jax.random.key(0), xs, labels, max_updates=bad)
+  assert bool(lm.fit_perceptron(jax.random.key(0), xs, labels, max_updates=np.int64(5)).converged)
+
+
 def test_pick_is_uniform_over_the_mistakes():
   """The update's example: only misclassified ones, each as often as the others (a chi-square
   test on 14,800 draws), including the first and last of a block and of the array."""
