@@ -61,15 +61,13 @@ def cross_entropy(logits: Array, labels: Array) -> Array:
   """
   labels = jnp.asarray(labels)
   logits_shape = tuple(jnp.shape(logits))
-  if labels.ndim == len(logits_shape) - 1:
-    # Integer labels of `[n, 1]` against `[n, C]` logits would broadcast; each example has one.
-    if tuple(labels.shape) != logits_shape[:-1]:
-      raise ValueError(f"cross_entropy: labels have shape {tuple(labels.shape)} against logits "
-                       f"{logits_shape}: integer classes need {logits_shape[:-1]}, one-hot (or "
-                       f"probability) vectors {logits_shape}")
-    return optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)
-  if tuple(labels.shape) != logits_shape:
+  integer = labels.ndim == len(logits_shape) - 1
+  # Integer labels of `[n, 1]` against `[n, C]` logits would broadcast (to `[n, n]`), as would
+  # one-hot vectors of another width: each example has one class, or one vector of C entries.
+  if tuple(labels.shape) != (logits_shape[:-1] if integer else logits_shape):
     raise ValueError(f"cross_entropy: labels have shape {tuple(labels.shape)} against logits "
                      f"{logits_shape}: integer classes need {logits_shape[:-1]}, one-hot (or "
                      f"probability) vectors {logits_shape}")
+  if integer:
+    return optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)
   return optax.losses.softmax_cross_entropy(logits, labels)
