@@ -208,3 +208,18 @@ def test_gradient_in_l2_is_the_implicit_one(x64, method):
   c = np.arange(d * 3, dtype=np.float64).reshape(d, 3)
   got = jax.grad(lambda l2: jnp.sum(c * lm.fit_softmax(xs, labels, l2, method=method).params.w))(l2)
   np.testing.assert_allclose(got, np.sum(c * want), rtol=1e-4)
+
+
+def test_gradient_in_xs_matches_central_differences_of_the_fit(x64):
+  # Reverse mode in the data, against central differences of converged Newton fits.
+  xs, labels = lm.load_iris()
+  xs, labels = np.asarray(xs), np.asarray(labels)
+  c = np.arange(12.0).reshape(4, 3)
+  f = lambda x: float(np.sum(c * np.asarray(lm.fit_softmax(x, labels, 0.01).params.w)))
+  g = jax.grad(lambda x: jnp.sum(c * lm.fit_softmax(x, labels, 0.01).params.w))(xs)
+  h = 1e-6
+  for i, j in [(0, 0), (50, 2), (120, 3)]:
+    xp, xm = xs.copy(), xs.copy()
+    xp[i, j] += h
+    xm[i, j] -= h
+    np.testing.assert_allclose(g[i, j], (f(xp) - f(xm)) / (2 * h), rtol=1e-5)
