@@ -201,6 +201,23 @@ def check_penalty(l2: Any, name: str = "l2") -> None:
     raise ValueError(f"{name} must be finite and non-negative, got {got}")
 
 
+def check_step_size(learning_rate: Any, name: str = "learning_rate") -> None:
+  """Raises ``ValueError`` if a concrete step size is not a finite positive number: gradient
+  descent with ``α ≤ 0`` climbs the loss or stands still, and reported neither divergence nor
+  convergence. Traced ones (a ``vmap`` sweep) pass unchecked; their fits report ``diverged``."""
+  if isinstance(learning_rate, (bool, int, float)):
+    value = np.asarray(learning_rate, dtype=float)
+  elif is_concrete(learning_rate):
+    value = np.asarray(learning_rate)
+  else:
+    return
+  with np.errstate(invalid="ignore"):
+    ok = np.all(np.isfinite(value) & (value > 0))
+  if not ok:
+    raise ValueError(f"{name} must be a finite positive number, got "
+                     f"{value.item() if value.ndim == 0 else value.tolist()}")
+
+
 def check_weights(sample_weight: Any, n: int, dtype: Any) -> Array | None:
   """Checks optional sample weights: `[n]`, finite, non-negative, not all zero (when concrete)."""
   if sample_weight is None:

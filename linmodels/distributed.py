@@ -49,7 +49,13 @@ def _mm(a, b):
 
 
 def chunk_moments(xs: Array, ys2: Array, sw: Array | None = None) -> Moments:
-  """The moments of one block of rows (weights ``sw`` `[n]`, default ones)."""
+  """The moments of one block of rows: ``xs`` `[n, d]`, ``ys2`` `[n, k]`, weights ``sw`` `[n]`
+  (default ones)."""
+  if (jnp.ndim(xs) != 2 or jnp.ndim(ys2) != 2 or jnp.shape(ys2)[0] != jnp.shape(xs)[0]
+      or (sw is not None and tuple(jnp.shape(sw)) != tuple(jnp.shape(xs))[:1])):
+    raise ValueError(f"chunk_moments: xs must be [n, d], ys2 [n, k] and sw [n] with one n; got "
+                     f"xs.shape={tuple(jnp.shape(xs))}, ys2.shape={tuple(jnp.shape(ys2))}"
+                     + ("" if sw is None else f", sw.shape={tuple(jnp.shape(sw))}"))
   sw = jnp.ones(xs.shape[:1], xs.dtype) if sw is None else sw
   n = jnp.sum(sw)
   safe = jnp.where(n > 0, n, 1.0)
@@ -75,6 +81,7 @@ def solve_moments(m: Moments, l2: Array | float = 0.0, *, fit_intercept: bool = 
   With ``fit_intercept=False`` the moments must have been gathered uncentred (``Moments`` with zero
   means), which ``sharded_lstsq`` and ``LstsqAccumulator`` do for that case.
   """
+  checks.check_penalty(l2)
   scale = jnp.sqrt(jnp.diag(m.cxx))
   scale = jnp.where(scale > 0, scale, 1.0)
   g = m.cxx / jnp.outer(scale, scale) + jnp.diag(l2 / (scale * scale))

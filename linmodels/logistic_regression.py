@@ -301,6 +301,8 @@ def fit_logistic(xs: Array, labels: Array, l2: Array | float = 0.0, *, method: s
     num_steps = {"newton": 50, "lbfgs": 500}.get(method, 5000)
   xs, labels = _check_binary(xs, labels, finite=num_steps == 0)
   checks.check_penalty(l2)
+  if learning_rate is not None and method in ("gd", "adam"):
+    checks.check_step_size(learning_rate)
   if tol is None:
     tol = default_tol(xs.dtype)
   result = _fit_logistic(xs, labels, l2, learning_rate, tol, method=method, num_steps=num_steps)

@@ -35,6 +35,8 @@ import jax.scipy.linalg as jsl
 import optax
 from jax import lax
 
+from linmodels import checks
+
 Array = jax.Array
 PyTree = Any
 LossFn = Callable[..., Array]
@@ -399,6 +401,7 @@ def fit_gd(loss_fn: LossFn, params: PyTree, data: tuple, learning_rate: Array | 
   >>> sweep(jnp.array([0.01, 0.1, 0.5])).shape
   (3,)
   """
+  checks.check_step_size(learning_rate)
   return _run_fit(loss_fn, _sgd, learning_rate, params, data, num_steps=num_steps, tol=tol,
                   divergence_factor=divergence_factor, key=None, batch_size=None,
                   early_exit=False)
@@ -619,6 +622,8 @@ def minimize(loss_fn: LossFn, params: PyTree, data: tuple, *, method: str, num_s
             "newton": functools.partial(_newton, value_grad_hessian_fn, loss_fn, pseudo_inverse)}
   if method not in makers:
     raise ValueError(f"unknown method {method!r}; choose one of {SOLVERS}")
+  if method in ("gd", "adam"):
+    checks.check_step_size(learning_rate)
   return _run_fit(loss_fn, makers[method], learning_rate, params, data, num_steps=num_steps,
                   tol=tol, divergence_factor=1e6, key=None, batch_size=None,
                   early_exit=early_exit)

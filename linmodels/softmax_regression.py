@@ -37,14 +37,16 @@ softmax = jax.nn.softmax
 
 
 def softmax_jacobian(z: Array) -> Array:
-  """``∂softmax(z)_i / ∂z_j = y_i(1{i=j} - y_j)``: `[C]` → `[C, C]`.
+  """``∂softmax(z)_i / ∂z_j = y_i(1{i=j} - y_j)``: `[..., C]` → `[..., C, C]`, one Jacobian per
+  vector of scores (a batch `[n, C]` gives `[n, C, C]`).
 
   >>> softmax_jacobian(jnp.zeros(2))
   Array([[ 0.25, -0.25],
          [-0.25,  0.25]], dtype=float32)
   """
   y = softmax(z)
-  return jnp.diag(y) - jnp.outer(y, y)
+  eye = jnp.eye(y.shape[-1], dtype=y.dtype).reshape((1,) * (y.ndim - 1) + (y.shape[-1],) * 2)
+  return y[..., :, None] * (eye - y[..., None, :])
 
 
 def one_hot(labels: Array, num_classes: int, dtype=None) -> Array:
@@ -275,6 +277,8 @@ def fit_softmax(xs: Array, labels: Array, l2: Array | float = 0.0, *,
   labels = checks.check_labels(labels, xs.shape[0], num_classes=num_classes)
   checks.check_two_classes(labels)
   checks.check_penalty(l2)
+  if learning_rate is not None and method in ("gd", "adam"):
+    checks.check_step_size(learning_rate)
   if tol is None:
     tol = default_tol(xs.dtype)
   result = _fit_softmax(xs, labels, l2, learning_rate, tol, num_classes=num_classes,

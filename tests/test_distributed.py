@@ -139,3 +139,17 @@ def test_bad_chunks_and_penalties_raise(rng):
   # At the call, not at the first chunk (it was range()'s "arg 3 must not be zero").
   with pytest.raises(ValueError, match="chunk_rows must be a positive integer, got 0"):
     distributed.iter_chunks(xs, ys, 0)
+
+
+def test_moments_check_shapes_and_penalty():
+  # chunk_moments of mismatched rows raised a dot_general TypeError; solve_moments took l2 < 0.
+  xs, ys = np.ones((6, 2), np.float32), np.ones((5, 1), np.float32)
+  with pytest.raises(ValueError, match=r"chunk_moments: .* xs.shape=\(6, 2\), ys2.shape=\(5, 1\)"):
+    distributed.chunk_moments(xs, ys)
+  with pytest.raises(ValueError, match=r"sw.shape=\(5,\)"):
+    distributed.chunk_moments(xs, np.ones((6, 1), np.float32), np.ones(5, np.float32))
+  rng = np.random.default_rng(0)
+  m = distributed.chunk_moments(rng.normal(size=(20, 2)).astype(np.float32),
+                                rng.normal(size=(20, 1)).astype(np.float32))
+  with pytest.raises(ValueError, match=r"l2 must be finite and non-negative, got -1.0"):
+    distributed.solve_moments(m, -1.0)

@@ -225,3 +225,19 @@ def test_implicit_minimum_of_a_users_fit_with_the_autodiff_hessian(x64, rng):
   np.testing.assert_allclose(fit(l2), w, rtol=1e-8)
   np.testing.assert_allclose(jax.jacrev(fit)(l2), -np.linalg.solve(a, w), rtol=1e-6)
   np.testing.assert_allclose(jax.jacfwd(fit)(l2), -np.linalg.solve(a, w), rtol=1e-6)
+
+
+@pytest.mark.parametrize("lr", [-0.1, 0.0, float("nan"), float("inf")])
+def test_a_concrete_step_size_must_be_finite_and_positive(lr):
+  # -0.1 climbed the loss for 20 steps and reported neither divergence nor convergence.
+  xs, ys = np.ones((4, 2)), np.arange(4.0)
+  p0 = lm.init_linear(2)
+  with pytest.raises(ValueError, match="learning_rate must be a finite positive number"):
+    lm.fit_gd(lm.mse_loss, p0, (xs, ys), lr, num_steps=5)
+  with pytest.raises(ValueError, match="learning_rate must be a finite positive number"):
+    lm.minimize(lm.mse_loss, p0, (xs, ys), method="adam", learning_rate=lr, num_steps=5)
+  with pytest.raises(ValueError, match="learning_rate must be a finite positive number"):
+    lm.fit_logistic(xs, np.array([0, 1, 0, 1]), method="gd", learning_rate=lr, num_steps=5)
+  # Traced, in a sweep, it is the fit's status that says so.
+  res = jax.vmap(lambda a: lm.fit_gd(lm.mse_loss, p0, (xs, ys), a, num_steps=5))(jnp.array([lr, 0.1]))
+  assert not bool(res.converged[0]) and not bool(res.diverged[1])

@@ -34,6 +34,10 @@ def test_jacobian_matches_jacfwd(x64, rng):
   y = np.asarray(lm.softmax(z))
   np.testing.assert_allclose(lm.softmax_jacobian(z)[1, 2], -y[1] * y[2], rtol=1e-12)
   np.testing.assert_allclose(lm.softmax_jacobian(z)[3, 3], y[3] * (1 - y[3]), rtol=1e-12)
+  # A batch of score vectors gives one Jacobian each (it raised a broadcasting error before).
+  zs = jnp.asarray(rng.normal(size=(4, 5)))
+  np.testing.assert_allclose(lm.softmax_jacobian(zs), jax.vmap(jax.jacfwd(lm.softmax))(zs),
+                             rtol=1e-12, atol=1e-15)
 
 
 def test_cross_entropy_gradient_is_yhat_minus_y(x64, rng):
