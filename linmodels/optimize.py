@@ -116,6 +116,9 @@ def fit_optax(loss_fn: LossFn, params: PyTree, data: tuple, optimizer: optax.Gra
   >>> res.params.round(3), bool(res.diverged)
   (Array([ 1., -2.], dtype=float32), False)
   """
+  if not (callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "update", None))):
+    raise TypeError(f"fit_optax: optimizer must be an optax GradientTransformation (e.g. "
+                    f"optax.adam(1e-3)), got {type(optimizer).__name__} {optimizer!r:.60}")
   if batch_size is not None and key is None:
     raise ValueError("fit_optax: batch_size needs a PRNG key")
   if batch_size is not None:

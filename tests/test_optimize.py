@@ -241,3 +241,12 @@ def test_a_concrete_step_size_must_be_finite_and_positive(lr):
   # Traced, in a sweep, it is the fit's status that says so.
   res = jax.vmap(lambda a: lm.fit_gd(lm.mse_loss, p0, (xs, ys), a, num_steps=5))(jnp.array([lr, 0.1]))
   assert not bool(res.converged[0]) and not bool(res.diverged[1])
+
+
+def test_fit_optax_names_an_optimizer_that_is_not_one():
+  # A string, as in Keras' compile(optimizer="adam"), failed with "'str' object has no
+  # attribute 'init'" from inside the fit.
+  xs, ys = np.ones((4, 2), np.float32), np.arange(4.0, dtype=np.float32)
+  with pytest.raises(TypeError, match=r"optimizer must be an optax GradientTransformation .* got str 'adam'"):
+    lm.fit_optax(lm.mse_loss, lm.init_linear(2), (xs, ys), "adam", num_steps=3)
+  assert lm.fit_optax(lm.mse_loss, lm.init_linear(2), [xs, ys], optax.adam(0.1), num_steps=3).losses.shape == (3,)
