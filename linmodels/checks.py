@@ -10,6 +10,7 @@ result, and the closed forms return non-finite parameters.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import jax
@@ -165,6 +166,19 @@ def check_input_width(name: str, x: Any, w: Any, w_name: str = "w") -> None:
                      f"{tuple(jnp.shape(w))}), got x.shape={tuple(jnp.shape(x))}")
 
 
+def static_count(value: Any, name: str, *, minimum: int = 0) -> int:
+  """``value`` as a Python ``int`` (a Python or NumPy integer: it sizes a loop or a network), or a
+  ``ValueError`` naming it when it is a float, a tracer or below ``minimum``."""
+  try:
+    count = operator.index(value)
+  except TypeError:
+    count = minimum - 1
+  if count < minimum:
+    kind = "non-negative" if minimum == 0 else "positive" if minimum == 1 else f">= {minimum}"
+    raise ValueError(f"{name} must be a {kind} integer (static), got {value!r}")
+  return count
+
+
 def check_same_shape(name: str, a: Any, a_name: str, b: Any, b_name: str) -> None:
   """Raises ``ValueError`` unless ``a`` and ``b`` have the same shape (static: it holds under
   ``jit``; either may be given as a shape tuple). Elementwise losses compare predictions with
@@ -204,7 +218,10 @@ def check_penalty(l2: Any, name: str = "l2") -> None:
 def check_step_size(learning_rate: Any, name: str = "learning_rate") -> None:
   """Raises ``ValueError`` if a concrete step size is not a finite positive number: gradient
   descent with ``α ≤ 0`` climbs the loss or stands still, and reported neither divergence nor
-  convergence. Traced ones (a ``vmap`` sweep) pass unchecked; their fits report ``diverged``."""
+  convergence. Traced ones (a ``vmap`` sweep) pass unchecked; their fits report ``diverged``.
+  ``None`` (the caller's default) passes."""
+  if learning_rate is None:
+    return
   if isinstance(learning_rate, (bool, int, float)):
     value = np.asarray(learning_rate, dtype=float)
   elif is_concrete(learning_rate):

@@ -27,7 +27,7 @@ from jax import lax
 
 from linmodels import checks, losses, row_passes
 from linmodels.linear import HIGHEST, LinearParams, predict
-from linmodels.optimize import FitResult, implicit_minimum, minimize
+from linmodels.optimize import STEP_SIZE_SOLVERS, FitResult, fit_at_values, minimize
 from linmodels.solver_jit import solver_jit
 
 Array = jax.Array
@@ -301,7 +301,7 @@ def fit_logistic(xs: Array, labels: Array, l2: Array | float = 0.0, *, method: s
     num_steps = {"newton": 50, "lbfgs": 500}.get(method, 5000)
   xs, labels = _check_binary(xs, labels, finite=num_steps == 0)
   checks.check_penalty(l2)
-  if learning_rate is not None and method in ("gd", "adam"):
+  if method in STEP_SIZE_SOLVERS:
     checks.check_step_size(learning_rate)
   if tol is None:
     tol = default_tol(xs.dtype)
@@ -313,22 +313,23 @@ def fit_logistic(xs: Array, labels: Array, l2: Array | float = 0.0, *, method: s
 @functools.partial(solver_jit, static_argnames=("method", "num_steps"))
 def _fit_logistic(xs, labels, l2, learning_rate, tol, *, method, num_steps):
   # The fit runs on values only; its answer carries the implicit derivative of the minimum in
-  # xs and l2 (optimize.implicit_minimum), which jax.grad can take through the early-exit loop.
-  xs_in, l2_in = xs, l2
-  xs, l2 = lax.stop_gradient(xs), lax.stop_gradient(l2)
-  if learning_rate is None:
-    learning_rate = smoothness_step(xs, 0.25, l2) if method == "gd" else 0.01
+  # xs and l2 (optimize.fit_at_values), which jax.grad can take through the early-exit loop.
   learning_rate = lax.stop_gradient(learning_rate)
-  targets = labels.astype(xs.dtype)
-  p0 = LinearParams(jnp.zeros(xs.shape[1], xs.dtype), jnp.zeros((), xs.dtype))
-  result = minimize(fused_logistic_loss, p0, (xs, targets, l2), method=method, num_steps=num_steps,
-                    learning_rate=learning_rate, tol=tol,
-                    value_grad_hessian_fn=lambda p: _irls_pass(p, xs, targets, l2))
-  z = predict(result.params, xs)
-  all_correct = jnp.all(jnp.where(labels == 1, z > 0, z < 0))
-  params = implicit_minimum(logistic_loss, result.params, (xs_in, targets, l2_in),
-                            hessian_fn=lambda p, x, t, l: _irls_pass(p, x, t, l)[2])
-  return with_separation(result._replace(params=params), all_correct & (jnp.asarray(l2) == 0))
+
+  def fit(xs, targets, l2):
+    lr = learning_rate
+    if lr is None:
+      lr = smoothness_step(xs, 0.25, l2) if method == "gd" else 0.01
+    p0 = LinearParams(jnp.zeros(xs.shape[1], xs.dtype), jnp.zeros((), xs.dtype))
+    result = minimize(fused_logistic_loss, p0, (xs, targets, l2), method=method,
+                      num_steps=num_steps, learning_rate=lr, tol=tol,
+                      value_grad_hessian_fn=lambda p: _irls_pass(p, xs, targets, l2))
+    z = predict(result.params, xs)
+    all_correct = jnp.all(jnp.where(labels == 1, z > 0, z < 0))
+    return with_separation(result, all_correct & (jnp.asarray(l2) == 0))
+
+  return fit_at_values(fit, logistic_loss, (xs, labels.astype(xs.dtype), l2),
+                       hessian_fn=lambda p, x, t, l: _irls_pass(p, x, t, l)[2])
 
 
 def finite_first_step(result) -> Array | bool:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import operator
 import types
 from typing import Any, Callable, NamedTuple
 
@@ -158,13 +157,7 @@ def _run_fit(loss_fn, make_optimizer, hyper, params, data, *, num_steps, tol, di
              key, batch_size, early_exit) -> FitResult:
   """``_fit`` with ``make_optimizer(hyper, data)`` (``hyper``: traced hyperparameters) in one
   ``jax.jit`` program, taken from ``_fit_cache`` where an equal one was compiled before."""
-  try:
-    steps = operator.index(num_steps)  # a Python or NumPy integer, not a float or a tracer
-  except TypeError:
-    steps = -1
-  if steps < 0:
-    raise ValueError(f"num_steps must be a non-negative integer (static), got {num_steps!r}")
-  num_steps = steps
+  num_steps = checks.static_count(num_steps, "num_steps")
   args = (params, data, hyper, tol, divergence_factor, key)
   static = (num_steps, batch_size, early_exit)
   try:
@@ -607,6 +600,8 @@ def newton_linesearch(value_grad_hessian_fn: Callable[[PyTree], tuple[Array, PyT
 
 
 SOLVERS = ("gd", "newton", "lbfgs", "adam")
+# The solvers that take a step size (the others ignore learning_rate).
+STEP_SIZE_SOLVERS = ("gd", "adam")
 
 def minimize(loss_fn: LossFn, params: PyTree, data: tuple, *, method: str, num_steps: int,
              learning_rate: Array | float = 1.0, tol: Array | float = 0.0,
@@ -625,7 +620,7 @@ def minimize(loss_fn: LossFn, params: PyTree, data: tuple, *, method: str, num_s
             "newton": functools.partial(_newton, value_grad_hessian_fn, loss_fn, pseudo_inverse)}
   if method not in makers:
     raise ValueError(f"unknown method {method!r}; choose one of {SOLVERS}")
-  if method in ("gd", "adam"):
+  if method in STEP_SIZE_SOLVERS:
     checks.check_step_size(learning_rate)
   return _run_fit(loss_fn, makers[method], learning_rate, params, data, num_steps=num_steps,
                   tol=tol, divergence_factor=1e6, key=None, batch_size=None,
@@ -667,6 +662,18 @@ def implicit_minimum(objective: Callable[..., Array], params: PyTree, theta: tup
   [1.0, 1.0]
   """
   return _at_minimum(objective, hessian_fn, params, tuple(theta))
+
+
+def fit_at_values(fit: Callable[..., Any], objective: Callable[..., Array], theta: tuple,
+                  hessian_fn: Callable[..., Array] | None = None) -> Any:
+  """``fit(*theta)`` run on ``lax.stop_gradient`` values, its ``params`` given the implicit
+  derivative of the minimum of ``objective(params, *theta)`` (``implicit_minimum``): how
+  ``fit_logistic`` and ``fit_softmax`` make their early-exit fits differentiable in both modes.
+  ``fit`` returns a ``NamedTuple`` with a ``params`` field and closes over nothing differentiable
+  (stop the gradient of anything else it reads)."""
+  result = fit(*(jax.tree_util.tree_map(lax.stop_gradient, t) for t in theta))
+  return result._replace(
+      params=implicit_minimum(objective, result.params, theta, hessian_fn=hessian_fn))
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))

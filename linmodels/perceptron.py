@@ -44,7 +44,6 @@ initialisation (``init_scale > 0``) the bound grows with ``‖w₀‖``.
 from __future__ import annotations
 
 import functools
-import operator
 from typing import NamedTuple
 
 import jax
@@ -215,14 +214,7 @@ def fit_perceptron(key: Array, xs: Array, labels: Array, *, max_updates: int = 1
   >>> jax.vmap(lambda k: fit_perceptron(k, xs, jnp.array([1, 1, 0, 0])).converged)(keys).all()
   Array(True, dtype=bool)
   """
-  try:
-    updates = operator.index(max_updates)   # a Python or NumPy integer: it sizes the loop
-  except TypeError:
-    updates = -1
-  if updates < 0:
-    raise ValueError(f"fit_perceptron: max_updates must be a non-negative integer (static), got "
-                     f"{max_updates!r}")
-  max_updates = updates
+  max_updates = checks.static_count(max_updates, "fit_perceptron: max_updates")
   xs = checks.check_xs(xs)
   n = xs.shape[0]
   labels = checks.check_binary_labels(labels, n)

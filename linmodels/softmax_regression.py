@@ -28,7 +28,7 @@ from linmodels import checks, losses, row_passes
 from linmodels.linear import HIGHEST, LinearParams, predict
 from linmodels.logistic_regression import (ClassifierResult, default_tol, finite_first_step,
                                            smoothness_step, with_separation)
-from linmodels.optimize import implicit_minimum, minimize
+from linmodels.optimize import STEP_SIZE_SOLVERS, fit_at_values, minimize
 from linmodels.solver_jit import solver_jit
 
 Array = jax.Array
@@ -90,9 +90,7 @@ def accuracy(predicted: Array, labels: Array) -> Array:
   >>> float(accuracy(jnp.array([0, 1, 1, 2]), jnp.array([0, 1, 2, 2])))
   0.75
   """
-  if jnp.shape(predicted) != jnp.shape(labels):
-    raise ValueError(f"predicted has shape {jnp.shape(predicted)} but labels {jnp.shape(labels)}; "
-                     "accuracy compares them entry by entry and needs the same shape")
+  checks.check_same_shape("accuracy", predicted, "predicted", labels, "labels")
   return jnp.mean((jnp.asarray(predicted) == jnp.asarray(labels)).astype(jnp.float32))
 
 
@@ -277,7 +275,7 @@ def fit_softmax(xs: Array, labels: Array, l2: Array | float = 0.0, *,
   labels = checks.check_labels(labels, xs.shape[0], num_classes=num_classes)
   checks.check_two_classes(labels)
   checks.check_penalty(l2)
-  if learning_rate is not None and method in ("gd", "adam"):
+  if method in STEP_SIZE_SOLVERS:
     checks.check_step_size(learning_rate)
   if tol is None:
     tol = default_tol(xs.dtype)
@@ -290,18 +288,19 @@ def fit_softmax(xs: Array, labels: Array, l2: Array | float = 0.0, *,
 @functools.partial(solver_jit, static_argnames=("num_classes", "method", "num_steps"))
 def _fit_softmax(xs, labels, l2, learning_rate, tol, *, num_classes, method, num_steps):
   # As _fit_logistic: the fit on values, the implicit derivative of its minimum attached after.
-  xs_in, l2_in = xs, l2
-  xs, l2 = lax.stop_gradient(xs), lax.stop_gradient(l2)
-  if learning_rate is None:
-    learning_rate = smoothness_step(xs, 0.5, l2) if method == "gd" else 0.01
   learning_rate = lax.stop_gradient(learning_rate)
-  d = xs.shape[1]
-  p0 = LinearParams(jnp.zeros((d, num_classes), xs.dtype), jnp.zeros((num_classes,), xs.dtype))
-  result = minimize(fused_softmax_loss, p0, (xs, labels, l2), method=method, num_steps=num_steps,
-                    learning_rate=learning_rate, tol=tol, pseudo_inverse=True,
-                    value_grad_hessian_fn=lambda p: softmax_value_grad_hessian(p, xs, labels, l2))
-  all_correct = jnp.all(predict_labels(result.params, xs) == labels)
-  params = implicit_minimum(
-      softmax_loss, result.params, (xs_in, labels, l2_in),
-      hessian_fn=lambda p, x, y, l: softmax_value_grad_hessian(p, x, y, l)[2])
-  return with_separation(result._replace(params=params), all_correct & (jnp.asarray(l2) == 0))
+
+  def fit(xs, labels, l2):
+    lr = learning_rate
+    if lr is None:
+      lr = smoothness_step(xs, 0.5, l2) if method == "gd" else 0.01
+    d = xs.shape[1]
+    p0 = LinearParams(jnp.zeros((d, num_classes), xs.dtype), jnp.zeros((num_classes,), xs.dtype))
+    result = minimize(fused_softmax_loss, p0, (xs, labels, l2), method=method,
+                      num_steps=num_steps, learning_rate=lr, tol=tol, pseudo_inverse=True,
+                      value_grad_hessian_fn=lambda p: softmax_value_grad_hessian(p, xs, labels, l2))
+    all_correct = jnp.all(predict_labels(result.params, xs) == labels)
+    return with_separation(result, all_correct & (jnp.asarray(l2) == 0))
+
+  return fit_at_values(fit, softmax_loss, (xs, labels, l2),
+                       hessian_fn=lambda p, x, y, l: softmax_value_grad_hessian(p, x, y, l)[2])

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from linmodels import checks
 from linmodels.mlp import Dense, MLPParams, mlp_apply
 
 Array = jax.Array
@@ -65,12 +66,6 @@ def _check_grid(name: str, what: str, num: int, interval: tuple[float, float]) -
   a, b = (float(v) for v in interval)
   if not (np.isfinite(a) and np.isfinite(b) and a < b):
     raise ValueError(f"{name}: interval must be finite with a < b, got {tuple(interval)}")
-
-
-def _check_depth(name: str, depth: int) -> None:
-  if int(depth) != depth or depth < 1:
-    raise ValueError(f"{name}: depth must be a positive integer (the number of tent maps "
-                     f"composed), got {depth!r}")
 
 
 def _cells(interval: tuple[float, float], num: int):
@@ -214,7 +209,7 @@ def sawtooth_network(depth: int, dtype=None) -> MLPParams:
   >>> [layer.w.shape for layer in net]
   [(1, 2), (2, 2), (2, 2), (2, 1)]
   """
-  _check_depth("sawtooth_network", depth)
+  depth = checks.static_count(depth, "sawtooth_network: depth", minimum=1)
   (w_in, b_in), (w_out, b_out) = tent_layer(dtype)
   layers = [Dense(w_in, b_in)]
   for _ in range(depth - 1):
@@ -228,7 +223,7 @@ def sawtooth_network(depth: int, dtype=None) -> MLPParams:
 def shallow_sawtooth_network(depth: int, dtype=None) -> MLPParams:
   """The same sawtooth as ``sawtooth_network(depth)`` with one hidden layer: a ReLU unit per
   linear piece (``2^depth`` units, one more than its ``2^depth - 1`` interior breakpoints)."""
-  _check_depth("shallow_sawtooth_network", depth)
+  depth = checks.static_count(depth, "shallow_sawtooth_network: depth", minimum=1)
   dtype = dtype or jnp.result_type(float)
   pieces = 2 ** depth
   knots = np.linspace(0.0, 1.0, pieces + 1)

@@ -186,7 +186,7 @@ def test_accuracy_needs_equal_shapes(rng):
   pred, labels = rng.integers(0, 3, size=40), rng.integers(0, 3, size=40)
   assert float(lm.accuracy(pred, labels)) == pytest.approx(np.mean(pred == labels))
   # A [n, 1] column against [n] labels broadcasts to [n, n] comparisons: refused, with shapes.
-  with pytest.raises(ValueError, match=r"predicted has shape \(40, 1\) but labels \(40,\)"):
+  with pytest.raises(ValueError, match=r"accuracy: predicted have shape \(40, 1\) but labels \(40,\)"):
     lm.accuracy(pred[:, None], labels)
 
 
