@@ -187,7 +187,7 @@ def _bce_pass(params, xs, labels):
     return (total + jnp.sum(bce), gw + jnp.matmul(r, xb, precision=HIGHEST), gb + jnp.sum(r))
 
   init = (jnp.zeros((), xs.dtype), jnp.zeros((d,), xs.dtype), jnp.zeros((), xs.dtype))
-  total, gw, gb = row_passes.reduce_rows(fn, init, (xs, labels))
+  total, gw, gb = row_passes.reduce_rows(fn, init, (xs, labels), gradient=True)
   return total, LinearParams(gw, gb)
 
 

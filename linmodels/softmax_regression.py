@@ -125,7 +125,7 @@ def _ce_pass(params, xs, labels):
             gb + jnp.sum(r, axis=0))
 
   init = (jnp.zeros((), xs.dtype), jnp.zeros((d, c), xs.dtype), jnp.zeros((c,), xs.dtype))
-  total, gw, gb = row_passes.reduce_rows(fn, init, (xs, labels))
+  total, gw, gb = row_passes.reduce_rows(fn, init, (xs, labels), gradient=True)
   return total, LinearParams(gw, gb)
 
 
