@@ -14,6 +14,16 @@ traced arguments, the number of steps is static, and the status of the run comes
   loss was acceptable, never NaN.
 * ``converged`` is ``grad_norm <= tol``; with the default ``tol = 0`` the loop runs all its steps
   and reports ``converged`` only at an exact stationary point.
+* ``minimize``'s line-search methods (``"lbfgs"``, ``"newton"``) also stop at a step that leaves
+  the params unchanged: the line search found no acceptable step (the loss and gradient are at
+  their floating-point floor) and returned one too small to move them, so every later step
+  would start from the same point and fail the same way. Before, with ``tol = 0``, each such
+  L-BFGS step paid for a full line search (20 trials, a pass over the data each): 30 steps of
+  float32 least squares at 1M×64 took 13.7 s, where the minimum was reached, to rounding, in 5
+  steps. (Stopping once the loss stops decreasing would be too early: in float32 it stops while
+  the gradient still guides the steps, 3.7e-7 relative error at 100k×64 where the gradient
+  takes it to 2e-8.) ``num_steps`` then falls short of the steps asked for; ``converged`` still
+  means ``grad_norm <= tol``.
 
 Derivatives: the scan is differentiable as it stands (``jax.grad`` through every step). The
 early-exit ``lax.while_loop`` (``minimize``'s default) takes forward mode only;
@@ -154,12 +164,12 @@ def _given(optimizer, hyper, data):
 
 
 def _run_fit(loss_fn, make_optimizer, hyper, params, data, *, num_steps, tol, divergence_factor,
-             key, batch_size, early_exit) -> FitResult:
+             key, batch_size, early_exit, stop_on_stall=False) -> FitResult:
   """``_fit`` with ``make_optimizer(hyper, data)`` (``hyper``: traced hyperparameters) in one
   ``jax.jit`` program, taken from ``_fit_cache`` where an equal one was compiled before."""
   num_steps = checks.static_count(num_steps, "num_steps")
   args = (params, data, hyper, tol, divergence_factor, key)
-  static = (num_steps, batch_size, early_exit)
+  static = (num_steps, batch_size, early_exit, stop_on_stall)
   try:
     # Under an outer jit or vmap the arguments are tracers; the cached function is traced into
     # the caller's program (an eager vmap then finds its batched program too). A closure that
@@ -178,12 +188,12 @@ def _run_fit(loss_fn, make_optimizer, hyper, params, data, *, num_steps, tol, di
   return run(*args)
 
 
-def _compile_fit(loss_fn, make_optimizer, num_steps, batch_size, early_exit):
+def _compile_fit(loss_fn, make_optimizer, num_steps, batch_size, early_exit, stop_on_stall=False):
   @jax.jit
   def run(params, data, hyper, tol, divergence_factor, key):
     optimizer = optax.with_extra_args_support(make_optimizer(hyper, data))
     return _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, key,
-                batch_size, early_exit)
+                batch_size, early_exit, stop_on_stall)
   return run
 
 
@@ -259,7 +269,7 @@ class _Carry(NamedTuple):
 
 
 def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, key,
-         batch_size, early_exit) -> FitResult:
+         batch_size, early_exit, stop_on_stall=False) -> FitResult:
   value_fn = lambda p: loss_fn(p, *data)
   value_and_grad = jax.value_and_grad(value_fn)
   n = jax.tree_util.tree_leaves(data)[0].shape[0]
@@ -304,12 +314,20 @@ def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, ke
     updates, opt_state = optimizer.update(grads, c.opt_state, c.params, value=loss, grad=grads,
                                           value_fn=batch_value_fn)
     new_params = optax.apply_updates(c.params, updates)
-    moving = ~(c.done | newly_diverged | newly_converged)
+    newly_converged_or_stalled = newly_converged
+    if stop_on_stall:
+      # A line search that found no acceptable step returns one too small to change the params
+      # in their precision: the next step starts from the same point and fails the same way.
+      # Stop here, done but not converged unless tol is met.
+      unchanged = jnp.all(jnp.stack([jnp.all(a == b) for a, b in zip(
+          jax.tree_util.tree_leaves(new_params), jax.tree_util.tree_leaves(c.params))]))
+      newly_converged_or_stalled = newly_converged | (~bad & ~c.done & unchanged)
+    moving = ~(c.done | newly_diverged | newly_converged_or_stalled)
     recorded = jnp.where(c.done, c.last_loss, loss)
     carry = _Carry(
         params=_select(moving, new_params, c.params),
         opt_state=_select(moving, opt_state, c.opt_state),
-        done=c.done | newly_diverged | newly_converged,
+        done=c.done | newly_diverged | newly_converged_or_stalled,
         converged=c.converged | newly_converged,
         diverged=c.diverged | newly_diverged,
         steps=c.steps + moving.astype(jnp.int32),
@@ -600,6 +618,9 @@ def newton_linesearch(value_grad_hessian_fn: Callable[[PyTree], tuple[Array, PyT
 
 
 SOLVERS = ("gd", "newton", "lbfgs", "adam")
+# The solvers whose steps come from a line search that asks for a decrease of the loss: minimize
+# stops them at a step that leaves the params unchanged (see the module docstring).
+LINESEARCH_SOLVERS = ("newton", "lbfgs")
 # The solvers that take a step size (the others ignore learning_rate).
 STEP_SIZE_SOLVERS = ("gd", "adam")
 
@@ -615,7 +636,12 @@ def minimize(loss_fn: LossFn, params: PyTree, data: tuple, *, method: str, num_s
 
   ``value_grad_hessian_fn(params) -> (value, grad, hessian)`` serves Newton's method: one pass
   over the data where the model has one (logistic regression's IRLS pass); by default
-  ``jax.value_and_grad`` and ``jax.hessian`` of ``loss_fn``."""
+  ``jax.value_and_grad`` and ``jax.hessian`` of ``loss_fn``.
+
+  With ``early_exit`` (default) the run stops once ``grad_norm <= tol``, and for ``"lbfgs"`` and
+  ``"newton"`` also at a step that leaves the params unchanged (a line search that found no
+  acceptable step; see the module docstring): ``num_steps`` of the result is then below the steps
+  asked for, and ``converged`` tells whether ``tol`` was met."""
   makers = {"gd": _sgd, "lbfgs": _lbfgs, "adam": _adam,
             "newton": functools.partial(_newton, value_grad_hessian_fn, loss_fn, pseudo_inverse)}
   if method not in makers:
@@ -624,7 +650,8 @@ def minimize(loss_fn: LossFn, params: PyTree, data: tuple, *, method: str, num_s
     checks.check_step_size(learning_rate)
   return _run_fit(loss_fn, makers[method], learning_rate, params, data, num_steps=num_steps,
                   tol=tol, divergence_factor=1e6, key=None, batch_size=None,
-                  early_exit=early_exit)
+                  early_exit=early_exit,
+                  stop_on_stall=early_exit and method in LINESEARCH_SOLVERS)
 
 
 def _autodiff_value_grad_hessian(loss_fn: LossFn, data: tuple):

@@ -145,6 +145,34 @@ def test_lbfgs_history_is_the_loss_at_each_iterate(x64, rng, early_exit):
   np.testing.assert_allclose(runs[-1].losses[0], lm.logistic_loss(p0, xs, labels), rtol=1e-12)
 
 
+def test_lbfgs_stops_where_its_line_search_no_longer_moves_the_params():
+  # Float32 least squares with pure-noise targets: L-BFGS reaches the rounding floor within a few
+  # steps, after which its zoom line search fails (20 trials, a pass over the data each) and
+  # returns a step too small to change the params. minimize stops there instead of repeating it
+  # for the remaining steps; the answer is the float64 solution to float32 accuracy, as good as
+  # running every step, and one more step of the unstopped scan does not move it.
+  rng = np.random.default_rng(0)
+  xs = rng.standard_normal((2000, 4), dtype=np.float32)
+  ys = rng.standard_normal(2000, dtype=np.float32)
+  a = np.c_[xs.astype(np.float64), np.ones(2000)]
+  ref = np.linalg.lstsq(a, ys.astype(np.float64), rcond=None)[0]
+  p0 = lm.init_linear(4)
+  stopped = lm.minimize(lm.mse_loss, p0, (xs, ys), method="lbfgs", num_steps=30)
+  every = lm.minimize(lm.mse_loss, p0, (xs, ys), method="lbfgs", num_steps=30, early_exit=False)
+  k = int(stopped.num_steps)
+  assert 0 < k < 30 and int(every.num_steps) == 30
+  assert not bool(stopped.converged) and not bool(stopped.diverged)   # tol = 0 is never met
+  for res in (stopped, every):
+    got = np.r_[res.params.w, res.params.b]
+    assert np.linalg.norm(got - ref) / np.linalg.norm(ref) < 2e-6
+  one_more = lm.minimize(lm.mse_loss, p0, (xs, ys), method="lbfgs", num_steps=k + 1,
+                         early_exit=False)
+  np.testing.assert_array_equal(one_more.params.w, stopped.params.w)
+  np.testing.assert_array_equal(one_more.params.b, stopped.params.b)
+  # The history repeats the last loss once stopped, as after a tolerance stop.
+  np.testing.assert_array_equal(stopped.losses[k:], np.full(30 - k, stopped.losses[k]))
+
+
 def test_newton_linesearch_backtracks_where_the_full_step_overshoots(x64):
   # f(w) = c √(1 + w²): the pure Newton step maps w to -w³, so from w = 2 it diverges. By hand,
   # at w = 2: f' = 2/√5, f'' = 5^(-3/2), direction -f'/f'' = -10; the trials t = 1 (w = -8) and
