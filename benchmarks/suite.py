@@ -359,16 +359,20 @@ def least_squares_iterative(n: int, d: int, fl: dict, *, repeats: int) -> list[R
           lm.fused_mse_loss, p0, (x, y), 1.0, num_steps=100).params,
       "linmodels GD, Gram trick (mse_stats + 100 steps)": lambda x, y: lm.fit_gd(
           lm.gram_mse_loss, p0, (lm.mse_stats(x, y),), 1.0, num_steps=100).params,
-      "linmodels L-BFGS on fused_mse_loss (optax, 30 steps)": lambda x, y: lm.minimize(
-          lm.fused_mse_loss, p0, (x, y), method="lbfgs", num_steps=30).params,
+      # At most 30 steps: minimize stops earlier where the line search no longer moves the params.
+      "linmodels L-BFGS on fused_mse_loss (optax, up to 30 steps)": lambda x, y: lm.minimize(
+          lm.fused_mse_loss, p0, (x, y), method="lbfgs", num_steps=30),
       "jax.scipy CG on the normal equations (fused matvec, 30 steps)": _cg_normal,
   }
   for impl, fn in solvers.items():
     fit = jax.jit(fn)
     m = measure(lambda: fit(xj, yj), repeats=repeats)
     p = m["result"]
+    note = ""
+    if isinstance(p, lm.FitResult):
+      note, p = f"steps used {int(p.num_steps)}", p.params
     rows.append(_row("least_squares", size, impl, m, rel_error=_rel(np.r_[p.w, p.b], ref),
-                     floor_s=floor_s))
+                     floor_s=floor_s, note=note))
   return rows
 
 
