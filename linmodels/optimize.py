@@ -75,6 +75,11 @@ def _tree_finite(tree: PyTree) -> Array:
   return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 
 
+def _tree_equal(a: PyTree, b: PyTree) -> Array:
+  pairs = zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b))
+  return jnp.all(jnp.stack([jnp.all(x == y) for x, y in pairs]))
+
+
 def _select(pred: Array, on_true: PyTree, on_false: PyTree) -> PyTree:
   return jax.tree_util.tree_map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
 
@@ -319,9 +324,8 @@ def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, ke
       # A line search that found no acceptable step returns one too small to change the params
       # in their precision: the next step starts from the same point and fails the same way.
       # Stop here, done but not converged unless tol is met.
-      unchanged = jnp.all(jnp.stack([jnp.all(a == b) for a, b in zip(
-          jax.tree_util.tree_leaves(new_params), jax.tree_util.tree_leaves(c.params))]))
-      newly_converged_or_stalled = newly_converged | (~bad & ~c.done & unchanged)
+      stalled = ~bad & ~c.done & _tree_equal(new_params, c.params)
+      newly_converged_or_stalled = newly_converged | stalled
     moving = ~(c.done | newly_diverged | newly_converged_or_stalled)
     recorded = jnp.where(c.done, c.last_loss, loss)
     carry = _Carry(
