@@ -14,10 +14,12 @@ traced arguments, the number of steps is static, and the status of the run comes
   loss was acceptable, never NaN.
 * ``converged`` is ``grad_norm <= tol``; with the default ``tol = 0`` the loop runs all its steps
   and reports ``converged`` only at an exact stationary point.
-* ``minimize``'s line-search methods (``"lbfgs"``, ``"newton"``) also stop at a step that leaves
-  the params unchanged: the line search found no acceptable step (the loss and gradient are at
-  their floating-point floor) and returned one too small to move them, so every later step
-  would start from the same point and fail the same way. Before, with ``tol = 0``, each such
+* With ``early_exit``, a fit whose optimizer is a line search that keeps the value and gradient
+  of the point it accepts (``optax.lbfgs``'s zoom, ``newton_linesearch``: ``minimize``'s
+  ``"lbfgs"`` and ``"newton"``, and such an optimizer passed to ``fit_optax``) also stops at a
+  step that leaves the params unchanged: the line search found no acceptable step (the loss and
+  gradient are at their floating-point floor) and returned one too small to move them, so every
+  later step would start from the same point and fail the same way. Before, with ``tol = 0``, each such
   L-BFGS step paid for a full line search (20 trials, a pass over the data each): 30 steps of
   float32 least squares at 1M×64 took 13.7 s, where the minimum was reached, to rounding, in 5
   steps. (Stopping once the loss stops decreasing would be too early: in float32 it stops while
@@ -114,7 +116,9 @@ def fit_optax(loss_fn: LossFn, params: PyTree, data: tuple, optimizer: optax.Gra
     batch_size: if given (static), each step uses ``batch_size`` examples drawn without
       replacement from the leading axis of every array in ``data``; ``losses`` then holds the
       minibatch losses, while the divergence reference and the final ``grad_norm`` use all data.
-    early_exit: once converged or diverged, stop: the loop is a ``lax.while_loop`` instead of the
+    early_exit: once converged or diverged, stop (an optimizer that is a line search keeping its
+      value and gradient, e.g. ``optax.lbfgs()``, also at a step that leaves the params
+      unchanged; see the module docstring): the loop is a ``lax.while_loop`` instead of the
       scan (static). Worth it for fits that stop early (Newton, L-BFGS) when called directly.
       Under ``vmap`` the loop runs until every member is done, and each step selects between the
       members' states (a learning-rate sweep ran 10× slower that way with a per-step
@@ -169,12 +173,12 @@ def _given(optimizer, hyper, data):
 
 
 def _run_fit(loss_fn, make_optimizer, hyper, params, data, *, num_steps, tol, divergence_factor,
-             key, batch_size, early_exit, stop_on_stall=False) -> FitResult:
+             key, batch_size, early_exit) -> FitResult:
   """``_fit`` with ``make_optimizer(hyper, data)`` (``hyper``: traced hyperparameters) in one
   ``jax.jit`` program, taken from ``_fit_cache`` where an equal one was compiled before."""
   num_steps = checks.static_count(num_steps, "num_steps")
   args = (params, data, hyper, tol, divergence_factor, key)
-  static = (num_steps, batch_size, early_exit, stop_on_stall)
+  static = (num_steps, batch_size, early_exit)
   try:
     # Under an outer jit or vmap the arguments are tracers; the cached function is traced into
     # the caller's program (an eager vmap then finds its batched program too). A closure that
@@ -193,12 +197,12 @@ def _run_fit(loss_fn, make_optimizer, hyper, params, data, *, num_steps, tol, di
   return run(*args)
 
 
-def _compile_fit(loss_fn, make_optimizer, num_steps, batch_size, early_exit, stop_on_stall=False):
+def _compile_fit(loss_fn, make_optimizer, num_steps, batch_size, early_exit):
   @jax.jit
   def run(params, data, hyper, tol, divergence_factor, key):
     optimizer = optax.with_extra_args_support(make_optimizer(hyper, data))
     return _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, key,
-                batch_size, early_exit, stop_on_stall)
+                batch_size, early_exit)
   return run
 
 
@@ -274,7 +278,7 @@ class _Carry(NamedTuple):
 
 
 def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, key,
-         batch_size, early_exit, stop_on_stall=False) -> FitResult:
+         batch_size, early_exit) -> FitResult:
   value_fn = lambda p: loss_fn(p, *data)
   value_and_grad = jax.value_and_grad(value_fn)
   n = jax.tree_util.tree_leaves(data)[0].shape[0]
@@ -320,7 +324,7 @@ def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, ke
                                           value_fn=batch_value_fn)
     new_params = optax.apply_updates(c.params, updates)
     newly_converged_or_stalled = newly_converged
-    if stop_on_stall:
+    if early_exit and reuse:
       # A line search that found no acceptable step returns one too small to change the params
       # in their precision: the next step starts from the same point and fails the same way.
       # Stop here, done but not converged unless tol is met.
@@ -622,9 +626,6 @@ def newton_linesearch(value_grad_hessian_fn: Callable[[PyTree], tuple[Array, PyT
 
 
 SOLVERS = ("gd", "newton", "lbfgs", "adam")
-# The solvers whose steps come from a line search that asks for a decrease of the loss: minimize
-# stops them at a step that leaves the params unchanged (see the module docstring).
-LINESEARCH_SOLVERS = ("newton", "lbfgs")
 # The solvers that take a step size (the others ignore learning_rate).
 STEP_SIZE_SOLVERS = ("gd", "adam")
 
@@ -654,8 +655,7 @@ def minimize(loss_fn: LossFn, params: PyTree, data: tuple, *, method: str, num_s
     checks.check_step_size(learning_rate)
   return _run_fit(loss_fn, makers[method], learning_rate, params, data, num_steps=num_steps,
                   tol=tol, divergence_factor=1e6, key=None, batch_size=None,
-                  early_exit=early_exit,
-                  stop_on_stall=early_exit and method in LINESEARCH_SOLVERS)
+                  early_exit=early_exit)
 
 
 def _autodiff_value_grad_hessian(loss_fn: LossFn, data: tuple):

@@ -278,3 +278,17 @@ def test_fit_optax_names_an_optimizer_that_is_not_one():
   with pytest.raises(TypeError, match=r"optimizer must be an optax GradientTransformation .* got str 'adam'"):
     lm.fit_optax(lm.mse_loss, lm.init_linear(2), (xs, ys), "adam", num_steps=3)
   assert lm.fit_optax(lm.mse_loss, lm.init_linear(2), [xs, ys], optax.adam(0.1), num_steps=3).losses.shape == (3,)
+
+
+def test_fit_optax_with_lbfgs_and_early_exit_stops_where_minimize_does():
+  # The stop belongs to the optimizer (a line search that keeps its value and gradient), not to
+  # minimize: fit_optax with optax.lbfgs() and early exit takes the same steps to the same point.
+  rng = np.random.default_rng(0)
+  xs = rng.standard_normal((2000, 4), dtype=np.float32)
+  ys = rng.standard_normal(2000, dtype=np.float32)
+  p0 = lm.init_linear(4)
+  via_minimize = lm.minimize(lm.mse_loss, p0, (xs, ys), method="lbfgs", num_steps=30)
+  via_fit_optax = lm.fit_optax(lm.mse_loss, p0, (xs, ys), optax.lbfgs(), num_steps=30,
+                               early_exit=True)
+  assert int(via_fit_optax.num_steps) == int(via_minimize.num_steps) < 30
+  np.testing.assert_array_equal(via_fit_optax.params.w, via_minimize.params.w)
