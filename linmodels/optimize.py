@@ -19,10 +19,10 @@ traced arguments, the number of steps is static, and the status of the run comes
   ``"lbfgs"`` and ``"newton"``, and such an optimizer passed to ``fit_optax``) also stops at a
   step that leaves the params unchanged: the line search found no acceptable step (the loss and
   gradient are at their floating-point floor) and returned one too small to move them, so every
-  later step would start from the same point and fail the same way. Before, with ``tol = 0``, each such
-  L-BFGS step paid for a full line search (20 trials, a pass over the data each): 30 steps of
-  float32 least squares at 1M×64 took 13.7 s, where the minimum was reached, to rounding, in 5
-  steps. (Stopping once the loss stops decreasing would be too early: in float32 it stops while
+  later step would start from the same point and fail the same way. Before, with ``tol = 0``,
+  each such L-BFGS step paid for a full line search (20 trials, a pass over the data each): 30
+  steps of float32 least squares at 1M×64 took 13.7 s, where the minimum was reached, to
+  rounding, in 5 steps. (Stopping once the loss stops decreasing would be too early: in float32 it stops while
   the gradient still guides the steps, 3.7e-7 relative error at 100k×64 where the gradient
   takes it to 2e-8.) ``num_steps`` then falls short of the steps asked for; ``converged`` still
   means ``grad_norm <= tol``.
@@ -323,19 +323,18 @@ def _fit(loss_fn, optimizer, params, data, num_steps, tol, divergence_factor, ke
     updates, opt_state = optimizer.update(grads, c.opt_state, c.params, value=loss, grad=grads,
                                           value_fn=batch_value_fn)
     new_params = optax.apply_updates(c.params, updates)
-    newly_converged_or_stalled = newly_converged
+    # A line search that found no acceptable step returns one too small to change the params in
+    # their precision: the next step starts from the same point and fails the same way. Stop
+    # there, done but not converged unless tol is met.
+    stalled = False
     if early_exit and reuse:
-      # A line search that found no acceptable step returns one too small to change the params
-      # in their precision: the next step starts from the same point and fails the same way.
-      # Stop here, done but not converged unless tol is met.
       stalled = ~bad & ~c.done & _tree_equal(new_params, c.params)
-      newly_converged_or_stalled = newly_converged | stalled
-    moving = ~(c.done | newly_diverged | newly_converged_or_stalled)
+    moving = ~(c.done | newly_diverged | newly_converged | stalled)
     recorded = jnp.where(c.done, c.last_loss, loss)
     carry = _Carry(
         params=_select(moving, new_params, c.params),
         opt_state=_select(moving, opt_state, c.opt_state),
-        done=c.done | newly_diverged | newly_converged_or_stalled,
+        done=c.done | newly_diverged | newly_converged | stalled,
         converged=c.converged | newly_converged,
         diverged=c.diverged | newly_diverged,
         steps=c.steps + moving.astype(jnp.int32),

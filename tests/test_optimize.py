@@ -150,7 +150,9 @@ def test_lbfgs_stops_where_its_line_search_no_longer_moves_the_params():
   # steps, after which its zoom line search fails (20 trials, a pass over the data each) and
   # returns a step too small to change the params. minimize stops there instead of repeating it
   # for the remaining steps; the answer is the float64 solution to float32 accuracy, as good as
-  # running every step, and one more step of the unstopped scan does not move it.
+  # running every step, and one more step of the unstopped scan does not move it. The stop
+  # belongs to the optimizer (a line search that keeps its value and gradient), not to
+  # minimize: fit_optax with optax.lbfgs() and early exit stops at the same step and point.
   rng = np.random.default_rng(0)
   xs = rng.standard_normal((2000, 4), dtype=np.float32)
   ys = rng.standard_normal(2000, dtype=np.float32)
@@ -171,6 +173,10 @@ def test_lbfgs_stops_where_its_line_search_no_longer_moves_the_params():
   np.testing.assert_array_equal(one_more.params.b, stopped.params.b)
   # The history repeats the last loss once stopped, as after a tolerance stop.
   np.testing.assert_array_equal(stopped.losses[k:], np.full(30 - k, stopped.losses[k]))
+  via_fit_optax = lm.fit_optax(lm.mse_loss, p0, (xs, ys), optax.lbfgs(), num_steps=30,
+                               early_exit=True)
+  assert int(via_fit_optax.num_steps) == k
+  np.testing.assert_array_equal(via_fit_optax.params.w, stopped.params.w)
 
 
 def test_newton_linesearch_backtracks_where_the_full_step_overshoots(x64):
@@ -279,16 +285,3 @@ def test_fit_optax_names_an_optimizer_that_is_not_one():
     lm.fit_optax(lm.mse_loss, lm.init_linear(2), (xs, ys), "adam", num_steps=3)
   assert lm.fit_optax(lm.mse_loss, lm.init_linear(2), [xs, ys], optax.adam(0.1), num_steps=3).losses.shape == (3,)
 
-
-def test_fit_optax_with_lbfgs_and_early_exit_stops_where_minimize_does():
-  # The stop belongs to the optimizer (a line search that keeps its value and gradient), not to
-  # minimize: fit_optax with optax.lbfgs() and early exit takes the same steps to the same point.
-  rng = np.random.default_rng(0)
-  xs = rng.standard_normal((2000, 4), dtype=np.float32)
-  ys = rng.standard_normal(2000, dtype=np.float32)
-  p0 = lm.init_linear(4)
-  via_minimize = lm.minimize(lm.mse_loss, p0, (xs, ys), method="lbfgs", num_steps=30)
-  via_fit_optax = lm.fit_optax(lm.mse_loss, p0, (xs, ys), optax.lbfgs(), num_steps=30,
-                               early_exit=True)
-  assert int(via_fit_optax.num_steps) == int(via_minimize.num_steps) < 30
-  np.testing.assert_array_equal(via_fit_optax.params.w, via_minimize.params.w)
