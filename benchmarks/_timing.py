@@ -3,11 +3,14 @@ kept, ``block_until_ready`` on everything returned."""
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 from typing import Any, Callable
 
 import jax
+
+_TURN_GROUPS = itertools.count()
 
 
 def _block(x: Any) -> Any:
@@ -56,13 +59,18 @@ def measure_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int = 5,
   measures waking the thread pool rather than the solver.
 
   Returns:
-    ``{name: measurement}``, each as ``measure`` returns it.
+    ``{name: measurement}``, each as ``measure`` returns it, plus ``turn_group``: one number
+    shared by the implementations timed together, whose ``times_s[i]`` come from the same turn
+    (call ``i % calls_per_turn`` of turn ``i // calls_per_turn``), so that their ratio can be
+    taken turn by turn (``report.per_turn``).
   """
   out = {}
+  group = next(_TURN_GROUPS)
   for name, fn in fns.items():
     t0 = time.perf_counter()
     result = _block(fn())
-    out[name] = {"first_call_s": time.perf_counter() - t0, "times_s": [], "result": result}
+    out[name] = {"first_call_s": time.perf_counter() - t0, "times_s": [], "result": result,
+                 "turn_group": group}
   for _ in range(repeats):
     for name, fn in fns.items():
       for _ in range(calls_per_turn):

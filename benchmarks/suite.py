@@ -35,7 +35,7 @@ def _row(problem, size, impl, m, *, rel_error=None, floor_s=None, note="", **ext
          "min_s": m["min_s"], "max_s": m["max_s"], "compile_s": m["compile_s"],
          "first_call_s": m["first_call_s"], "times_s": m["times_s"], "rel_error": rel_error,
          "floor_s": floor_s, "ratio_to_floor": (m["median_s"] / floor_s) if floor_s else None,
-         "note": note}
+         "note": note, "turn_group": m.get("turn_group")}
   row.update(extra)
   return row
 

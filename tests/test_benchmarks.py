@@ -93,9 +93,27 @@ def test_json_fields_and_targets(tmp_path):
     assert {"problem", "size", "impl", "median_s", "min_s", "max_s", "compile_s", "times_s",
             "rel_error", "floor_s", "ratio_to_floor"} <= set(row)
     assert len(row["times_s"]) >= 1
+  # Rows timed in turns carry the group whose repeats pair up turn by turn.
+  turns = [r for r in result["rows"] if "timed in turns" in r["note"]]
+  assert turns and all(isinstance(r["turn_group"], int) for r in turns)
   assert (tmp_path / "time_vs_n.png").exists() and (tmp_path / "table.md").exists()
   targets = report.targets(result)
   assert targets and all({"target", "goal", "measured", "met"} <= set(t) for t in targets)
+
+
+def test_per_turn_ratio_pairs_only_rows_timed_together():
+  from benchmarks._timing import measure_interleaved
+  ms = measure_interleaved({"a": lambda: 1, "b": lambda: 2}, repeats=3)
+  again = measure_interleaved({"a": lambda: 1}, repeats=1)
+  assert ms["a"]["turn_group"] == ms["b"]["turn_group"] != again["a"]["turn_group"]
+  assert len(ms["a"]["times_s"]) == len(ms["b"]["times_s"]) == 3
+  num = {"turn_group": 7, "times_s": [2.0, 3.0, 1.0]}
+  den = {"turn_group": 7, "times_s": [1.0, 1.0, 1.0]}
+  # Ratios 2, 3 and 1: the range, and the one turn at or below 1.5.
+  assert report.per_turn(num, den, lambda r: r <= 1.5) == "; per turn 1.00–3.00×, met in 1 of 3"
+  assert report.per_turn(num, {**den, "turn_group": 8}, lambda r: True) == ""
+  assert report.per_turn(num, {"times_s": [1.0, 1.0, 1.0]}, lambda r: True) == ""
+  assert report.per_turn(num, {**den, "times_s": [1.0]}, lambda r: True) == ""
 
 
 def test_mlp_sweep_and_sharded_benchmarks_are_right():
