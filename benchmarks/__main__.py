@@ -1,6 +1,7 @@
 """``make bench``: closed-form against iterative solvers, against the peers and the hardware floor.
 
-Usage: ``python -m benchmarks [--full] [--device cpu|gpu] [--out DIR] [--only PROBLEM ...]``.
+Usage: ``python -m benchmarks [--full] [--device cpu|gpu] [--out DIR] [--only PROBLEM ...]
+[--repeats N]``.
 The quick profile (default) finishes in a few minutes on a 2-core CPU.
 """
 
@@ -94,8 +95,13 @@ def main(argv=None) -> int:
   parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
   parser.add_argument("--out", type=pathlib.Path, default=ROOT / "benchmarks" / "out")
   parser.add_argument("--only", nargs="*", choices=PROBLEMS)
+  parser.add_argument("--repeats", type=int, metavar="N",
+                      help="turns of each timed comparison (default 5, on GPU 10): more turns "
+                           "firm up the targets' per-turn counts, at a proportional cost")
   parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # the tests' size
   args = parser.parse_args(argv)
+  if args.repeats is not None and args.repeats < 1:
+    parser.error(f"--repeats must be at least 1, got {args.repeats}")
 
   import os
   # OpenMP threads (scikit-learn, scipy) spin for a while after each call by default; timed in
@@ -123,6 +129,8 @@ def main(argv=None) -> int:
             "ds": (1_000, [4, 16]),
             "gd": (2_000, 8), "logistic": (500, 5), "softmax": (300, 4, 3), "perceptron": (300, 3), "mlp": (200, 4, 8),
             "sweep": 8, "repeats": 2, "sharded": (1_003, 4)}
+  if args.repeats:
+    prof["repeats"] = args.repeats
   wanted = args.only or PROBLEMS
   try:
     from tqdm import tqdm
@@ -162,6 +170,8 @@ def main(argv=None) -> int:
          if args.tiny else
          {"ls": (10_000_000, 128), "mixed": (1_000_000, 1024), "gd": (10_000_000, 64), "sweep": 1024,
           "repeats": 10})
+    if args.repeats:
+      g["repeats"] = args.repeats
     tasks = [tasks[0],
              ("least_squares", lambda: gpu.least_squares(*g["ls"], fl, repeats=g["repeats"])),
              ("least_squares_mixed", lambda: gpu.least_squares(
@@ -190,7 +200,9 @@ def main(argv=None) -> int:
   for r in rows:
     r.pop("result", None)
   result = {"machine": _machine(args.device), "profile": "tiny" if args.tiny else
-            ("full" if args.full else "quick"), "floors": fl, "rows": rows,
+            ("full" if args.full else "quick"),
+            "repeats": g["repeats"] if args.device == "gpu" else prof["repeats"],
+            "floors": fl, "rows": rows,
             "total_seconds": time.perf_counter() - start}
   args.out.mkdir(parents=True, exist_ok=True)
   (args.out / "results.json").write_text(json.dumps(result, indent=2, default=float))

@@ -101,6 +101,16 @@ def test_json_fields_and_targets(tmp_path):
   assert targets and all({"target", "goal", "measured", "met"} <= set(t) for t in targets)
 
 
+def test_repeats_option_sets_the_turns(tmp_path):
+  assert main(["--tiny", "--only", "gd_step", "--repeats", "3", "--out", str(tmp_path)]) == 0
+  result = json.loads((tmp_path / "results.json").read_text())
+  assert result["repeats"] == 3
+  rows = [r for r in result["rows"] if r["problem"] == "gd_step"]
+  assert rows and all(len(r["times_s"]) == 3 for r in rows)
+  with pytest.raises(SystemExit):
+    main(["--tiny", "--only", "gd_step", "--repeats", "0", "--out", str(tmp_path)])
+
+
 def test_per_turn_ratio_pairs_only_rows_timed_together():
   from benchmarks._timing import measure_interleaved
   ms = measure_interleaved({"a": lambda: 1, "b": lambda: 2}, repeats=3)
