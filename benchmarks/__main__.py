@@ -202,6 +202,7 @@ def main(argv=None) -> int:
   result = {"machine": _machine(args.device), "profile": "tiny" if args.tiny else
             ("full" if args.full else "quick"),
             "repeats": g["repeats"] if args.device == "gpu" else prof["repeats"],
+            "repeats_option": args.repeats,
             "floors": fl, "rows": rows,
             "total_seconds": time.perf_counter() - start}
   args.out.mkdir(parents=True, exist_ok=True)

@@ -201,9 +201,13 @@ def _section(result, title) -> list[str]:
   m = result["machine"]
   fl = result["floors"]
   tf32 = fl.get("tf32_matmul_jax_GFLOPs")
+  flags = (" --device gpu" if m.get("requested_device") == "gpu" else "") + (
+      f" --repeats {result['repeats_option']}" if result.get("repeats_option") else "")
   return [f"## {title}", "",
-          f"Produced by `python -m benchmarks{' --device gpu' if m.get('requested_device') == 'gpu' else ''}` "
-          f"({result['profile']} profile) on {m['date']} in {result['total_seconds']:.0f} s"
+          f"Produced by `python -m benchmarks{flags}` "
+          f"({result['profile']} profile"
+          + (f", {result['repeats']} turns" if result.get("repeats") else "")
+          + f") on {m['date']} in {result['total_seconds']:.0f} s"
           + (f", code at commit `{m['commit'][:10]}`" if m.get("commit") else "") + "."
           + (f" Note: {m['commit_note']}." if m.get("commit_note") else ""), "",
           f"- machine: {m['platform']}, "

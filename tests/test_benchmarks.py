@@ -104,7 +104,9 @@ def test_json_fields_and_targets(tmp_path):
 def test_repeats_option_sets_the_turns(tmp_path):
   assert main(["--tiny", "--only", "gd_step", "--repeats", "3", "--out", str(tmp_path)]) == 0
   result = json.loads((tmp_path / "results.json").read_text())
-  assert result["repeats"] == 3
+  assert result["repeats"] == result["repeats_option"] == 3
+  assert "`python -m benchmarks --repeats 3` (tiny profile, 3 turns)" in "\n".join(
+      report._section(result, "CPU"))
   rows = [r for r in result["rows"] if r["problem"] == "gd_step"]
   assert rows and all(len(r["times_s"]) == 3 for r in rows)
   with pytest.raises(SystemExit):
