@@ -29,7 +29,7 @@ def table(rows) -> str:
 def per_turn(num, den, ok) -> str:
   """The ratio ``num / den`` turn by turn, for two rows timed in the same turns
   (``_timing.measure_interleaved``): its range and in how many turns ``ok(ratio)`` held, as
-  ``"; per turn 1.34–2.61×, met in 1 of 5"``; ``""`` for rows not timed together. A ratio of
+  ``"per turn 1.34–2.61×, met in 1 of 5"``; ``""`` for rows not timed together. A ratio of
   medians hides how much a shared machine moved it; this shows whether the verdict depends on
   the turn."""
   group = num.get("turn_group")
@@ -38,7 +38,13 @@ def per_turn(num, den, ok) -> str:
     return ""
   ratios = [x / y for x, y in zip(a, b)]
   met = sum(bool(ok(r)) for r in ratios)
-  return f"; per turn {min(ratios):.2f}–{max(ratios):.2f}×, met in {met} of {len(ratios)}"
+  return f"per turn {min(ratios):.2f}–{max(ratios):.2f}×, met in {met} of {len(ratios)}"
+
+
+def _details(*parts: str) -> str:
+  """``" (a; b)"`` of the non-empty ``parts``; ``""`` when there are none."""
+  kept = [p for p in parts if p]
+  return f" ({'; '.join(kept)})" if kept else ""
 
 
 def _find(rows, problem, impl_prefix, size=None):
@@ -63,17 +69,17 @@ def targets(result) -> list[dict]:
     if auto and gram:
       ratio = auto["median_s"] / gram["median_s"]
       # XLA's own XᵀX against the peer's: how far a JAX solve is behind before it starts.
-      start = f"; XLA's bare XᵀX: {xla['median_s'] / gram['median_s']:.2f}×" if xla else ""
-      turns = per_turn(auto, gram, lambda r: r <= 1.2)
+      start = f"XLA's bare XᵀX: {xla['median_s'] / gram['median_s']:.2f}×" if xla else ""
       add(f"OLS vs peer's bare XᵀX ({size})", "≤ 1.2×",
-          f"{ratio:.2f}× (of the minimums: {auto['min_s'] / gram['min_s']:.2f}×{start}{turns})",
+          f"{ratio:.2f}×" + _details(f"of the minimums: {auto['min_s'] / gram['min_s']:.2f}×",
+                                     start, per_turn(auto, gram, lambda r: r <= 1.2)),
           ratio <= 1.2)
     if auto and skl:
       ratio = skl["median_s"] / auto["median_s"]
       ok = ratio >= 10 and auto["rel_error"] <= max(skl["rel_error"], 1e-6)
       add(f"OLS vs scikit-learn LinearRegression ({size})", "≥ 10× faster, ≤ its error",
-          f"{ratio:.1f}× (errors {auto['rel_error']:.1e} vs {skl['rel_error']:.1e}"
-          f"{per_turn(skl, auto, lambda r: r >= 10)})", ok)
+          f"{ratio:.1f}×" + _details(f"errors {auto['rel_error']:.1e} vs {skl['rel_error']:.1e}",
+                                     per_turn(skl, auto, lambda r: r >= 10)), ok)
   if result["machine"].get("requested_device") == "gpu":
     return out + _gpu_targets(rows)
   gd = min((r for r in rows if r["problem"] == "gd_step" and r["impl"].startswith("linmodels fit_gd")),
@@ -86,8 +92,8 @@ def targets(result) -> list[dict]:
       if p:
         ratio = p["median_s"] / gd["median_s"]
         add(f"GD step vs {peer}", "≥ 1.3× faster",
-            f"{ratio:.2f}× (of the minimums: {p['min_s'] / gd['min_s']:.2f}×"
-            f"{per_turn(p, gd, lambda r: r >= 1.3)})", ratio >= 1.3)
+            f"{ratio:.2f}×" + _details(f"of the minimums: {p['min_s'] / gd['min_s']:.2f}×",
+                                       per_turn(p, gd, lambda r: r >= 1.3)), ratio >= 1.3)
   for size in sorted({r["size"] for r in rows if r["problem"] == "logistic"}):
     sk = _find(rows, "logistic", "scikit-learn", size)
     ours = [r for r in rows if r["problem"] == "logistic" and r["size"] == size
@@ -99,10 +105,10 @@ def targets(result) -> list[dict]:
       ratio = sk["median_s"] / best["median_s"]
       cap = ""
       if best.get("floor_s"):  # the most its iterations could reach: steps + 1 reads of X
-        cap = (f"; at most {sk['median_s'] / best['floor_s']:.1f}× for its {best['num_steps']} "
+        cap = (f"at most {sk['median_s'] / best['floor_s']:.1f}× for its {best['num_steps']} "
                f"steps at the measured bandwidth")
       add(f"logistic regression to sklearn's loss ({size})", f"≥ {goal}× faster",
-          f"{ratio:.1f}× ({best['impl']}{cap}{per_turn(sk, best, lambda r: r >= goal)})",
+          f"{ratio:.1f}×" + _details(best["impl"], cap, per_turn(sk, best, lambda r: r >= goal)),
           ratio >= goal)
     else:
       add(f"logistic regression to sklearn's loss ({size})", f"≥ {goal}× faster",
@@ -111,22 +117,19 @@ def targets(result) -> list[dict]:
   ours = _find(rows, "perceptron", "linmodels")
   if sk and ours:
     ratio = sk["median_s"] / ours["median_s"]
-    parts = ([f"scikit-learn at {sk['epochs']} epochs, the fewest that separate"]
-             if sk.get("epochs") else [])
-    turns = per_turn(sk, ours, lambda r: r >= 1.0)
-    parts += [turns[2:]] if turns else []
+    peer = (f"scikit-learn at {sk['epochs']} epochs, the fewest that separate"
+            if sk.get("epochs") else "")
     add(f"perceptron vs scikit-learn ({ours['size']})", "≥ 1× (no slower)",
-        f"{ratio:.2f}×" + (f" ({'; '.join(parts)})" if parts else ""), ratio >= 1.0, ours["note"])
+        f"{ratio:.2f}×" + _details(peer, per_turn(sk, ours, lambda r: r >= 1.0)), ratio >= 1.0,
+        ours["note"])
   ours = _find(rows, "mlp_adam_step", "linmodels")
   for peer in ("torch", "scikit-learn"):
     p = _find(rows, "mlp_adam_step", peer)
     if ours and p:
       ratio = p["median_s"] / ours["median_s"]
-      parts = [f"final losses {p['rel_error']:.0e} apart"] if p.get("rel_error") is not None else []
-      turns = per_turn(p, ours, lambda r: r >= 3)
-      parts += [turns[2:]] if turns else []
+      same = f"final losses {p['rel_error']:.0e} apart" if p.get("rel_error") is not None else ""
       add(f"MLP Adam step vs {peer}", "≥ 3× faster",
-          f"{ratio:.1f}×" + (f" ({'; '.join(parts)})" if parts else ""), ratio >= 3)
+          f"{ratio:.1f}×" + _details(same, per_turn(p, ours, lambda r: r >= 3)), ratio >= 3)
   for problem in ("sweep_gd_lr", "sweep_gd_lr_gram", "sweep_ridge_path"):
     rs = [r for r in rows if r["problem"] == problem]
     if len(rs) == 2:
@@ -148,8 +151,8 @@ def targets(result) -> list[dict]:
   if auto and chol:
     ratio = auto["median_s"] / chol["median_s"]
     add("float32 default solve at cond 1e3", "rel. error ≤ 1e-4 at ≤ 2× Cholesky time",
-        f"{auto['rel_error']:.1e} at {ratio:.2f}× (Cholesky {chol['rel_error']:.1e}"
-        f"{per_turn(auto, chol, lambda r: r <= 2)})",
+        f"{auto['rel_error']:.1e} at {ratio:.2f}×"
+        + _details(f"Cholesky {chol['rel_error']:.1e}", per_turn(auto, chol, lambda r: r <= 2)),
         auto["rel_error"] <= 1e-4 and ratio <= 2)
   return out
 

@@ -122,7 +122,7 @@ def test_per_turn_ratio_pairs_only_rows_timed_together():
   num = {"turn_group": 7, "times_s": [2.0, 3.0, 1.0]}
   den = {"turn_group": 7, "times_s": [1.0, 1.0, 1.0]}
   # Ratios 2, 3 and 1: the range, and the one turn at or below 1.5.
-  assert report.per_turn(num, den, lambda r: r <= 1.5) == "; per turn 1.00–3.00×, met in 1 of 3"
+  assert report.per_turn(num, den, lambda r: r <= 1.5) == "per turn 1.00–3.00×, met in 1 of 3"
   assert report.per_turn(num, {**den, "turn_group": 8}, lambda r: True) == ""
   assert report.per_turn(num, {"times_s": [1.0, 1.0, 1.0]}, lambda r: True) == ""
   assert report.per_turn(num, {**den, "times_s": [1.0]}, lambda r: True) == ""
