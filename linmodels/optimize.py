@@ -22,10 +22,10 @@ traced arguments, the number of steps is static, and the status of the run comes
   later step would start from the same point and fail the same way. Before, with ``tol = 0``,
   each such L-BFGS step paid for a full line search (20 trials, a pass over the data each): 30
   steps of float32 least squares at 1M×64 took 13.7 s, where the minimum was reached, to
-  rounding, in 5 steps. (Stopping once the loss stops decreasing would be too early: in float32 it stops while
-  the gradient still guides the steps, 3.7e-7 relative error at 100k×64 where the gradient
-  takes it to 2e-8.) ``num_steps`` then falls short of the steps asked for; ``converged`` still
-  means ``grad_norm <= tol``.
+  rounding, in 5 steps. (Stopping once the loss stops decreasing would be too early: in float32
+  it stops while the gradient still guides the steps, 3.7e-7 relative error at 100k×64 where
+  the gradient takes it to 2e-8.) ``num_steps`` then falls short of the steps asked for;
+  ``converged`` still means ``grad_norm <= tol``.
 
 Derivatives: the scan is differentiable as it stands (``jax.grad`` through every step). The
 early-exit ``lax.while_loop`` (``minimize``'s default) takes forward mode only;

@@ -284,4 +284,3 @@ def test_fit_optax_names_an_optimizer_that_is_not_one():
   with pytest.raises(TypeError, match=r"optimizer must be an optax GradientTransformation .* got str 'adam'"):
     lm.fit_optax(lm.mse_loss, lm.init_linear(2), (xs, ys), "adam", num_steps=3)
   assert lm.fit_optax(lm.mse_loss, lm.init_linear(2), [xs, ys], optax.adam(0.1), num_steps=3).losses.shape == (3,)
-
