@@ -4,10 +4,11 @@ The public API, by the lecture's sections (each name lives in the module shown):
 
 * ground: ``checks``, ``linear`` (``LinearParams``, ``predict``), ``losses``
 * linear regression: ``least_squares`` (``lstsq``), ``linear_regression`` (the 1D/2D formulas)
-* iterative fitting: ``optimize`` (``fit_gd``, ``fit_optax``, ``newton``,
-  ``newton_linesearch``, ``implicit_minimum``); fast least-squares losses ``lstsq_losses`` (one pass over X a
-  gradient, or the Gram trick), built on ``row_passes`` and the Pallas kernel ``pallas_gradient``
-* classification: ``perceptron``, ``logistic_regression``, ``softmax_regression``, ``likelihood``, ``convexity``
+* iterative fitting: ``optimize`` (``fit_gd``, ``fit_optax``, ``newton``, ``newton_linesearch``,
+  ``implicit_minimum``); fast least-squares losses ``lstsq_losses`` (one pass over X a gradient,
+  or the Gram trick), built on ``row_passes`` and the Pallas kernel ``pallas_gradient``
+* classification: ``perceptron``, ``logistic_regression``, ``softmax_regression``,
+  ``likelihood``, ``convexity``
 * beyond linear: ``polynomial``, ``mlp``, ``universal`` (the constructive universal approximation
   theorem), ``flax_interop``
 * data: ``data``
@@ -62,26 +63,23 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "ClassifierResult", "Dense", "FitResult", "GaussianParams", "LinearParams", "LstsqInfo",
-    "NewtonState",
-    "PerceptronResult", "accuracy", "fused_logistic_loss", "fused_mse_loss", "fused_softmax_loss", "gram_mse_loss", "mse_stats", "pallas_gradient",
-    "row_passes", "bce_gradient", "bernoulli_nll", "binary_cross_entropy",
-    "categorical_nll", "check_labels", "degree_sweep", "distributed", "fit_mlp", "fit_polynomial",
-    "flax_interop", "init_mlp", "mlp_apply", "mlp_cross_entropy_loss", "mlp_mse_loss",
-    "monomial_features", "num_hidden_units", "polynomial_features", "predict_polynomial", "ridge_path",
-    "universal", "check_xs", "check_xy", "conditioning", "cross_entropy",
-    "cross_entropy_logit_gradient", "fit_gaussian_mle", "fit_gd", "fit_line",
-    "fit_line_through_origin", "fit_logistic", "fit_optax", "fit_perceptron",
-    "fit_plane_through_origin", "fit_softmax", "gaussian_log_likelihood", "gaussian_mle",
-    "gaussian_nll", "gaussian_pdf", "grid", "hessian_eigenvalues", "implicit_minimum",
-    "init_linear", "irls_hessian",
-    "lecture_bce", "lecture_cross_entropy", "lecture_gradient", "lecture_loss",
-    "linear_gaussian_nll", "load_breast_cancer", "load_digits", "load_iris", "load_wine",
-    "logistic_loss", "logistic_regression", "logistic_value_grad_hessian", "lstsq", "make_blobs",
-    "make_separable", "min_hessian_eigenvalue", "minimize", "mse_loss", "newton", "newton_linesearch",
-    "novikoff_bound",
-    "one_hot", "perceptron_predict", "predict",
-    "sigmoid", "sigmoid_derivative", "sigmoid_mse_loss", "sigmoid_squared_error", "softmax",
-    "softmax_jacobian", "softmax_loss", "softmax_regression", "softmax_value_grad_hessian",
-    "squared_error", "standardize", "step", "xor",
+    "accuracy", "bce_gradient", "bernoulli_nll", "binary_cross_entropy", "categorical_nll",
+    "check_labels", "check_xs", "check_xy", "ClassifierResult", "conditioning", "cross_entropy",
+    "cross_entropy_logit_gradient", "degree_sweep", "Dense", "distributed", "fit_gaussian_mle",
+    "fit_gd", "fit_line", "fit_line_through_origin", "fit_logistic", "fit_mlp", "fit_optax",
+    "fit_perceptron", "fit_plane_through_origin", "fit_polynomial", "fit_softmax", "FitResult",
+    "flax_interop", "fused_logistic_loss", "fused_mse_loss", "fused_softmax_loss",
+    "gaussian_log_likelihood", "gaussian_mle", "gaussian_nll", "gaussian_pdf", "GaussianParams",
+    "gram_mse_loss", "grid", "hessian_eigenvalues", "implicit_minimum", "init_linear", "init_mlp",
+    "irls_hessian", "lecture_bce", "lecture_cross_entropy", "lecture_gradient", "lecture_loss",
+    "linear_gaussian_nll", "LinearParams", "load_breast_cancer", "load_digits", "load_iris",
+    "load_wine", "logistic_loss", "logistic_regression", "logistic_value_grad_hessian", "lstsq",
+    "LstsqInfo", "make_blobs", "make_separable", "min_hessian_eigenvalue", "minimize", "mlp_apply",
+    "mlp_cross_entropy_loss", "mlp_mse_loss", "monomial_features", "mse_loss", "mse_stats",
+    "newton", "newton_linesearch", "NewtonState", "novikoff_bound", "num_hidden_units", "one_hot",
+    "pallas_gradient", "perceptron_predict", "PerceptronResult", "polynomial_features", "predict",
+    "predict_polynomial", "ridge_path", "row_passes", "sigmoid", "sigmoid_derivative",
+    "sigmoid_mse_loss", "sigmoid_squared_error", "softmax", "softmax_jacobian", "softmax_loss",
+    "softmax_regression", "softmax_value_grad_hessian", "squared_error", "standardize", "step",
+    "universal", "xor",
 ]

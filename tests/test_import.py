@@ -21,3 +21,14 @@ def test_every_public_name_resolves_and_unknown_ones_raise():
     assert getattr(lm, name) is not None, name
   with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
     lm.not_a_name  # noqa: B018
+
+
+def test_all_lists_every_re_exported_name_in_order():
+  # The submodules that `from linmodels.x import ...` binds as a side effect are not re-exports;
+  # the ones imported by name (and the lazily imported flax_interop) are.
+  import types
+  implicit = {name for name, value in vars(lm).items()
+              if isinstance(value, types.ModuleType) and name not in lm.__all__}
+  public = {name for name in vars(lm) if not name.startswith("_")} - implicit
+  assert public | {"flax_interop"} == set(lm.__all__)
+  assert lm.__all__ == sorted(lm.__all__, key=lambda s: (s.lower(), s))
