@@ -34,9 +34,15 @@ def init_linear(num_features: int, num_outputs: int | None = None, *,
                 dtype=None) -> LinearParams:
   """Zero parameters: `w` of shape `[d]` (or `[d, k]`), `b` of shape `[]` (or `[k]`).
 
+  No key: a linear model's loss is convex, so zeros are as good a start as any (``init_mlp``
+  draws its layers from a key).
+
   >>> init_linear(3).w.shape, init_linear(3, 2).b.shape
   ((3,), (2,))
   """
+  num_features = checks.static_count(num_features, "init_linear: num_features")
+  if num_outputs is not None:
+    num_outputs = checks.static_count(num_outputs, "init_linear: num_outputs", minimum=1)
   dtype = dtype or jnp.result_type(float)
   if num_outputs is None:
     return LinearParams(jnp.zeros((num_features,), dtype), jnp.zeros((), dtype))

@@ -74,6 +74,31 @@ def init_mlp(key: Array, sizes: Sequence[int], *, init: str = "he", dtype=None) 
       for k, m, n in zip(keys, sizes[:-1], sizes[1:]))
 
 
+def _check_layers(name: str, params) -> None:
+  """Raises ``ValueError`` unless ``params`` is a non-empty sequence of ``Dense``-like layers
+  (``w`` `[in, out]`, ``b`` `[out]`) whose widths chain (static: it holds under ``jit``). A PRNG
+  key or a single layer in its place failed deep inside with an ``IndexError``."""
+  if hasattr(params, "w") and hasattr(params, "b"):
+    raise ValueError(f"{name}: params must be a tuple of Dense layers, got one layer (w "
+                     f"{_shape_of(params.w)}); pass (layer,) for a network of one layer")
+  if not isinstance(params, (tuple, list)) or not params:
+    raise ValueError(f"{name}: params must be a non-empty tuple of Dense layers (init_mlp's "
+                     f"result), got {type(params).__name__} {_shape_of(params)}")
+  for i, layer in enumerate(params):
+    w, b = getattr(layer, "w", None), getattr(layer, "b", None)
+    if w is None or b is None or jnp.ndim(w) != 2 or jnp.shape(b) != jnp.shape(w)[1:]:
+      raise ValueError(f"{name}: layer {i} must be a Dense(w [in, out], b [out]), got "
+                       f"{type(layer).__name__} with w {_shape_of(w)} and b {_shape_of(b)}")
+    if i and jnp.shape(w)[0] != jnp.shape(params[i - 1].w)[1]:
+      raise ValueError(f"{name}: layer {i} takes {jnp.shape(w)[0]} inputs but layer {i - 1} has "
+                       f"{jnp.shape(params[i - 1].w)[1]} outputs (w shapes "
+                       f"{[tuple(jnp.shape(layer.w)) for layer in params]})")
+
+
+def _shape_of(x) -> str:
+  return f"of shape {tuple(jnp.shape(x))}" if hasattr(x, "shape") else repr(x)[:60]
+
+
 def mlp_apply(params: MLPParams, x: Array, *, activation: str = "relu") -> Array:
   """The network's output: hidden layers ``h ↦ a(h W + b)``, then a linear output layer.
 
@@ -93,6 +118,7 @@ def mlp_apply(params: MLPParams, x: Array, *, activation: str = "relu") -> Array
   if activation not in ACTIVATIONS:
     raise ValueError(f"unknown activation {activation!r}; choose one of {tuple(ACTIVATIONS)}")
   act = ACTIVATIONS[activation]
+  _check_layers("mlp_apply", params)
   checks.check_input_width("mlp_apply", x, params[0].w, "the first layer's w")
   h = x
   for i, layer in enumerate(params):
@@ -180,6 +206,7 @@ def fit_mlp(params: MLPParams, xs: Array, ys: Array, optimizer: optax.GradientTr
   >>> bool(res.losses[-1] < res.losses[0])
   True
   """
+  _check_layers("fit_mlp", params)
   d_in, d_out = params[0].w.shape[0], params[-1].w.shape[1]
   if task == "regression":
     xs, ys = checks.check_xy(xs, ys)

@@ -148,3 +148,33 @@ def test_bad_inputs():
     lm.mlp_apply(params, jnp.ones((5, 3)))
   with pytest.raises(ValueError, match="batch_size needs a PRNG key"):
     lm.fit_mlp(params, jnp.ones((5, 2)), jnp.ones(5), optax.sgd(0.1), num_steps=1, batch_size=2)
+
+
+def test_params_that_are_not_a_chain_of_layers_are_named():
+  key = jax.random.key(0)
+  params = lm.init_mlp(key, (2, 4, 1))
+  xs, ys = jnp.ones((5, 2)), jnp.ones((5, 1))
+  # A key where the layers go (init_mlp takes the key), a bare layer, a layer with a vector w,
+  # and two layers whose widths do not chain (4 outputs into 3 inputs).
+  cases = [(key, r"params must be a non-empty tuple of Dense layers \(init_mlp's result\), got "
+                 r"\w+ of shape \(\)"),
+           (params[0], r"got one layer \(w of shape \(2, 4\)\); pass \(layer,\)"),
+           ((), r"got tuple \(\)"),
+           ((lm.Dense(jnp.ones(2), jnp.ones(())),), r"w of shape \(2,\) and b of shape \(\)"),
+           ((params[0], lm.Dense(jnp.ones((3, 1)), jnp.ones(1))),
+            r"layer 1 takes 3 inputs but layer 0 has 4 outputs \(w shapes \[\(2, 4\), \(3, 1\)\]\)")]
+  for bad, match in cases:
+    with pytest.raises(ValueError, match="fit_mlp: .*" + match):
+      lm.fit_mlp(bad, xs, ys, optax.sgd(0.1), num_steps=1)
+    with pytest.raises(ValueError, match="mlp_apply: .*" + match):
+      jax.jit(lm.mlp_apply)(bad, xs)
+
+
+def test_init_linear_takes_counts_not_a_key():
+  with pytest.raises(ValueError, match=r"init_linear: num_features must be a non-negative "
+                                       r"integer \(static\), got Array\(\(\), dtype=key"):
+    lm.init_linear(jax.random.key(0), 3)
+  with pytest.raises(ValueError, match="num_outputs must be a positive integer"):
+    lm.init_linear(3, 0)
+  p = lm.init_linear(np.int64(3), 2)
+  assert p.w.shape == (3, 2) and p.b.shape == (2,) and not np.any(np.asarray(p.w))
