@@ -66,5 +66,8 @@ def predict(params: LinearParams, x: Array) -> Array:
   Array([ 1.5, -1.5], dtype=float32)
   """
   checks.check_input_width("predict", x, params.w)
+  if jnp.ndim(params.b) and jnp.shape(params.b) != jnp.shape(params.w)[1:]:
+    raise ValueError(f"predict: b must be [] or the output axes of w {tuple(jnp.shape(params.w))[1:]}"
+                     f", got b.shape={tuple(jnp.shape(params.b))}")
   out = jnp.matmul(x, params.w, precision=HIGHEST)
   return out + jnp.broadcast_to(params.b, out.shape)

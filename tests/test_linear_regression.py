@@ -1,5 +1,7 @@
 """The lecture's 1D/2D formulas, loss and gradient against the general solver and jax.grad."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -110,3 +112,15 @@ def test_predict_names_mismatched_widths():
     with pytest.raises(ValueError, match=r"predict: x must be \[d\] or \[n, d\] with d = 3 \(the "
                                          r"rows of w, shape \(3,\)\), got x.shape="):
       lm.predict(params, x)
+
+
+def test_predict_names_a_bias_that_does_not_match_the_outputs():
+  x = jnp.ones((4, 3))
+  for w, b in ((jnp.ones(3), jnp.zeros(2)), (jnp.ones((3, 2)), jnp.zeros(3)),
+               (jnp.ones((3, 2)), jnp.zeros((1, 2)))):
+    with pytest.raises(ValueError, match=r"predict: b must be \[\] or the output axes of w "
+                                         + re.escape(f"{w.shape[1:]}, got b.shape={b.shape}")):
+      jax.jit(lm.predict)(lm.LinearParams(w, b), x)
+  # A scalar bias is broadcast to every output, as before.
+  out = lm.predict(lm.LinearParams(jnp.ones((3, 2)), jnp.asarray(0.5)), x)
+  np.testing.assert_allclose(out, np.full((4, 2), 3.5))
