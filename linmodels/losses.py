@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from linmodels import checks
@@ -54,6 +55,10 @@ def cross_entropy(logits: Array, labels: Array) -> Array:
   Returns:
     `[...]` the cross-entropy of each example.
 
+  Integer classes outside ``0 .. C - 1`` raise a ``ValueError`` when concrete; traced ones (under
+  ``jit``, ``vmap`` or ``grad``) give ``nan`` for those examples. (optax's integer-label loss
+  reads a class ``-1`` as the last one, a plausible loss of the wrong class.)
+
   >>> z = jnp.array([[2.0, 0.0, -1.0]])
   >>> bool(jnp.allclose(cross_entropy(z, jnp.array([0])),
   ...                   cross_entropy(z, jnp.array([[1.0, 0.0, 0.0]]))))
@@ -69,5 +74,11 @@ def cross_entropy(logits: Array, labels: Array) -> Array:
                      f"{logits_shape}: integer classes need {logits_shape[:-1]}, one-hot (or "
                      f"probability) vectors {logits_shape}")
   if integer:
-    return optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)
+    num_classes = logits_shape[-1]
+    if checks.is_concrete(labels):
+      checks._check_label_values(np.asarray(labels), None, num_classes, "cross_entropy: labels")
+      if not jnp.issubdtype(labels.dtype, jnp.integer):  # integral floats, as check_labels takes
+        labels = labels.astype(jnp.int32)
+    ce = optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)
+    return jnp.where((labels >= 0) & (labels < num_classes), ce, jnp.nan)
   return optax.losses.softmax_cross_entropy(logits, labels)

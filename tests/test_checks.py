@@ -312,3 +312,26 @@ def test_elementwise_losses_name_both_shapes():
   # Shapes that agree keep working: integer classes and one-hot vectors.
   np.testing.assert_allclose(lm.cross_entropy(jnp.zeros((3, 4)), jnp.array([0, 1, 3])), np.log(4.0) * np.ones(3), rtol=1e-6)
   np.testing.assert_allclose(lm.cross_entropy(jnp.zeros((3, 4)), jnp.eye(4)[:3]), np.log(4.0) * np.ones(3), rtol=1e-6)
+
+
+def test_cross_entropy_classes_outside_the_logits_raise_or_give_nan():
+  z = jnp.array([[2.0, 0.0, -1.0]] * 3)
+  # -log softmax(z)_c, worked out by hand from z = (2, 0, -1).
+  ce = np.log(np.exp(2.0) + 1.0 + np.exp(-1.0)) - np.array([2.0, 0.0, -1.0])
+  for labels, bad in (([-1, 0, 2], -1), ([0, 3, 1], 3)):
+    with pytest.raises(ValueError, match=rf"cross_entropy: labels holds values \[{bad}\] outside "
+                                         r"the allowed set \[0, 1, 2\]"):
+      lm.cross_entropy(z, jnp.array(labels))
+  # Traced: NaN where the class is outside (optax alone reads -1 as class 2), the rest exact.
+  out = np.asarray(jax.jit(lm.cross_entropy)(z, jnp.array([-1, 3, 2])))
+  assert np.isnan(out[:2]).all()
+  np.testing.assert_allclose(out[2], ce[2], rtol=1e-6)
+  # softmax_loss averages them: a wrong class is a NaN loss, never a plausible number.
+  params = lm.LinearParams(jnp.eye(3), jnp.zeros(3))
+  assert np.isnan(jax.jit(lm.softmax_loss)(params, z, jnp.array([-1, 0, 2])))
+  # Integral floats and booleans are classes, as check_labels takes them.
+  np.testing.assert_allclose(lm.cross_entropy(z, jnp.array([0.0, 1.0, 2.0])), ce, rtol=1e-6)
+  np.testing.assert_allclose(lm.cross_entropy(z[:2], jnp.array([True, False])), ce[[1, 0]],
+                             rtol=1e-6)
+  with pytest.raises(ValueError, match=r"labels must be integers, got values such as \[1.5\]"):
+    lm.cross_entropy(z, jnp.array([0.0, 1.5, 2.0]))
