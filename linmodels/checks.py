@@ -191,6 +191,22 @@ def check_same_shape(name: str, a: Any, a_name: str, b: Any, b_name: str) -> Non
                      "broadcast to [n, n])")
 
 
+def check_unit_interval(name: str, labels: Any) -> None:
+  """Raises ``ValueError`` if concrete ``labels`` hold a value outside ``[0, 1]`` (or NaN): the
+  binary cross-entropy takes classes {0, 1} or probabilities, and is silently wrong beyond them
+  (labels in {-1, +1}, the perceptron's, give a loss that can be negative). Traced labels pass;
+  the losses turn those entries into NaN."""
+  if not is_concrete(labels):
+    return
+  lab = np.asarray(labels)
+  with np.errstate(invalid="ignore"):
+    bad = ~((lab >= 0) & (lab <= 1))
+  if bad.any():
+    raise ValueError(f"{name}: labels must lie in [0, 1] (classes 0 and 1, or probabilities), got "
+                     f"{int(bad.sum())} value(s) outside, such as {lab[bad][:3]}; labels in "
+                     "{-1, +1} map to {0, 1} by (y + 1) / 2")
+
+
 def check_penalty(l2: Any, name: str = "l2") -> None:
   """Raises ``ValueError`` if a concrete penalty strength (a number or an array of them) is
   negative or not finite: a negative ridge makes the objective unbounded below or non-convex,

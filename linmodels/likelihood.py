@@ -124,10 +124,13 @@ def linear_gaussian_nll(params: LinearParams, xs: Array, ys: Array,
 
 def bernoulli_nll(params: LinearParams, xs: Array, labels: Array) -> Array:
   """``-Σᵢ log σ(zᵢ)^{yᵢ} (1 - σ(zᵢ))^{1-yᵢ}`` with ``z = wᵀx + b``, via ``log σ(z) = log_sigmoid(z)``
-  and ``log(1 - σ(z)) = log_sigmoid(-z)`` (summed)."""
+  and ``log(1 - σ(z)) = log_sigmoid(-z)`` (summed). Labels outside ``[0, 1]`` raise when
+  concrete and give ``nan`` when traced, as ``binary_cross_entropy``'s."""
   z = predict(params, xs)
   checks.check_same_shape("bernoulli_nll", z, "logits predict(params, xs)", labels, "labels")
-  return -jnp.sum(labels * jax.nn.log_sigmoid(z) + (1 - labels) * jax.nn.log_sigmoid(-z))
+  checks.check_unit_interval("bernoulli_nll", labels)
+  nll = -(labels * jax.nn.log_sigmoid(z) + (1 - labels) * jax.nn.log_sigmoid(-z))
+  return jnp.sum(jnp.where((labels >= 0) & (labels <= 1), nll, jnp.nan))
 
 
 def categorical_nll(params: LinearParams, xs: Array, labels: Array) -> Array:

@@ -31,13 +31,17 @@ def binary_cross_entropy(logits: Array, labels: Array) -> Array:
   """``-[y log σ(z) + (1 - y) log(1 - σ(z))]`` elementwise, from logits ``z``, labels in {0, 1}.
 
   The lecture's BCE with ``ŷ = σ(z)``; computed as ``optax.losses.sigmoid_binary_cross_entropy``
-  (``log σ(z) = -softplus(-z)``), which is exact and finite for any finite ``z``.
+  (``log σ(z) = -softplus(-z)``), which is exact and finite for any finite ``z``. Labels may be
+  probabilities in ``[0, 1]``; concrete ones outside raise a ``ValueError`` (``{-1, +1}`` labels
+  would give a loss that can be negative), traced ones give ``nan`` for those entries.
 
   >>> binary_cross_entropy(jnp.array([0.0, 1e4, -1e4]), jnp.array([1.0, 1.0, 1.0]))
   Array([6.931472e-01, 0.000000e+00, 1.000000e+04], dtype=float32)
   """
   checks.check_same_shape("binary_cross_entropy", logits, "logits", labels, "labels")
-  return optax.losses.sigmoid_binary_cross_entropy(logits, labels)
+  checks.check_unit_interval("binary_cross_entropy", labels)
+  bce = optax.losses.sigmoid_binary_cross_entropy(logits, labels)
+  return jnp.where((labels >= 0) & (labels <= 1), bce, jnp.nan)
 
 
 def sigmoid_squared_error(logits: Array, labels: Array) -> Array:

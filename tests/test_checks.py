@@ -335,3 +335,27 @@ def test_cross_entropy_classes_outside_the_logits_raise_or_give_nan():
                              rtol=1e-6)
   with pytest.raises(ValueError, match=r"labels must be integers, got values such as \[1.5\]"):
     lm.cross_entropy(z, jnp.array([0.0, 1.5, 2.0]))
+
+
+_ONE = lm.LinearParams(jnp.ones(1), jnp.zeros(()))
+
+
+@pytest.mark.parametrize("loss,reduce", [
+    (lambda z, y: lm.binary_cross_entropy(z, y), lambda v: v),
+    (lambda z, y: lm.logistic_loss(_ONE, z[:, None], y), np.mean),
+    (lambda z, y: lm.lecture_bce(_ONE, z[:, None], y), np.sum),
+    (lambda z, y: lm.bernoulli_nll(_ONE, z[:, None], y), np.sum)])
+def test_binary_losses_refuse_labels_outside_the_unit_interval(loss, reduce):
+  z = jnp.array([0.5, -1.0, 2.0])
+  # -[y log σ(z) + (1 - y) log(1 - σ(z))] by hand, for y = (1, 0, 0.3).
+  sig = 1 / (1 + np.exp(-np.array([0.5, -1.0, 2.0])))
+  y = np.array([1.0, 0.0, 0.3])
+  ref = -(y * np.log(sig) + (1 - y) * np.log(1 - sig))
+  np.testing.assert_allclose(loss(z, jnp.asarray(y, jnp.float32)), reduce(ref), rtol=1e-5)
+  # The perceptron's {-1, +1} labels (the loss would be silently wrong, here negative), and NaN.
+  for bad, shown in (([1.0, -1.0, 1.0], r"\[-1.\]"), ([1.0, np.nan, 0.0], r"\[nan\]")):
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\] \(classes 0 and 1, or "
+                                         rf"probabilities\), got 1 value\(s\) outside, such as "
+                                         rf"{shown}; labels in {{-1, \+1}} map to {{0, 1}}"):
+      loss(z, jnp.array(bad))
+    assert np.isnan(np.asarray(jax.jit(loss)(z, jnp.array(bad)))).any()
