@@ -293,14 +293,16 @@ def check_labels(labels: Any, n: int, *, allowed: tuple[int, ...] | None = None,
     raise ValueError(f"{name} has {labels.shape[0]} entries but xs has {n} examples")
   if is_concrete(labels):
     lab = np.asarray(labels)
-    _check_label_values(lab, allowed, num_classes, name)
+    check_label_values(lab, allowed, num_classes, name)
     # Converted on the host: an eager astype on the device costs a dispatch (and, per new shape,
     # a compile) on every call.
     return labels if labels.dtype == jnp.int32 else jnp.asarray(lab.astype(np.int32))
   return labels.astype(jnp.int32)
 
 
-def _check_label_values(lab: np.ndarray, allowed, num_classes, name: str) -> None:
+def check_label_values(lab: np.ndarray, allowed, num_classes, name: str) -> None:
+  """Raises ``ValueError`` unless the host array ``lab`` holds whole numbers in ``allowed`` (or
+  ``0 .. num_classes - 1`` when ``allowed`` is ``None``), naming the values outside."""
   # Integer labels in the common case: min, max (and a test for each value missing between
   # them, e.g. 0 for {-1, +1}); np.unique's sort only to name what is wrong.
   valid = sorted(set(allowed) if allowed is not None else set(range(num_classes or 0)))

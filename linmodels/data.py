@@ -39,6 +39,9 @@ def make_blobs(key: Array, num_examples: int, num_features: int = 2, *, num_clas
   >>> xs.shape, labels.tolist()
   ((6, 3), [0, 1, 2, 0, 1, 2])
   """
+  num_examples = checks.static_count(num_examples, "make_blobs: num_examples")
+  num_features = checks.static_count(num_features, "make_blobs: num_features", minimum=1)
+  num_classes = checks.static_count(num_classes, "make_blobs: num_classes", minimum=1)
   dtype = dtype or jnp.result_type(float)
   key_c, key_x = jax.random.split(key)
   centres = jax.random.normal(key_c, (num_classes, num_features), dtype)
@@ -70,6 +73,8 @@ def make_separable(key: Array, num_examples: int, num_features: int = 2, *,
     ``(xs, labels, normal)``: `[n, d]`, `[n]` int32 in {0, 1}, and `[d + 1]` the separating
     ``[u, -c]`` (``x`` is positive when ``uᵀx - c ≥ 0``).
   """
+  num_examples = checks.static_count(num_examples, "make_separable: num_examples")
+  num_features = checks.static_count(num_features, "make_separable: num_features", minimum=1)
   if checks.is_concrete(margin) and not float(margin) >= 0:
     raise ValueError(f"make_separable: margin must be a non-negative number, got {margin!r}")
   dtype = dtype or jnp.result_type(float)

@@ -134,8 +134,14 @@ def bernoulli_nll(params: LinearParams, xs: Array, labels: Array) -> Array:
 
 
 def categorical_nll(params: LinearParams, xs: Array, labels: Array) -> Array:
-  """``-Σᵢ log softmax(Wᵀxᵢ + b)_{yᵢ}`` for integer labels (summed)."""
+  """``-Σᵢ log softmax(Wᵀxᵢ + b)_{yᵢ}`` for integer labels (summed). Labels outside
+  ``0 .. C - 1`` raise when concrete and give ``nan`` when traced (``take_along_axis`` alone would
+  read a label ``-1`` as the last class)."""
   log_p = jax.nn.log_softmax(predict(params, xs), axis=-1)
   checks.check_same_shape("categorical_nll", log_p.shape[:-1], "examples", labels,
                           "integer labels")
-  return -jnp.sum(jnp.take_along_axis(log_p, labels[:, None], axis=-1))
+  num_classes = log_p.shape[-1]
+  if checks.is_concrete(labels):
+    checks.check_label_values(np.asarray(labels), None, num_classes, "categorical_nll: labels")
+  log_py = jnp.take_along_axis(log_p, labels[:, None], axis=-1)[:, 0]
+  return -jnp.sum(jnp.where((labels >= 0) & (labels < num_classes), log_py, jnp.nan))

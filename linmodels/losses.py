@@ -80,7 +80,7 @@ def cross_entropy(logits: Array, labels: Array) -> Array:
   if integer:
     num_classes = logits_shape[-1]
     if checks.is_concrete(labels):
-      checks._check_label_values(np.asarray(labels), None, num_classes, "cross_entropy: labels")
+      checks.check_label_values(np.asarray(labels), None, num_classes, "cross_entropy: labels")
       if not jnp.issubdtype(labels.dtype, jnp.integer):  # integral floats, as check_labels takes
         labels = labels.astype(jnp.int32)
     ce = optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)

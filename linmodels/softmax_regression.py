@@ -62,7 +62,7 @@ def one_hot(labels: Array, num_classes: int, dtype=None) -> Array:
   if operator.index(num_classes) < 1:
     raise ValueError(f"num_classes must be at least 1, got {num_classes}")
   if checks.is_concrete(labels):
-    checks._check_label_values(np.asarray(labels), None, num_classes, "labels")
+    checks.check_label_values(np.asarray(labels), None, num_classes, "labels")
   return jax.nn.one_hot(labels, num_classes, dtype=dtype or jnp.result_type(float))
 
 

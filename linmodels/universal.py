@@ -255,7 +255,11 @@ def sup_error(params: MLPParams, f: Callable[[Array], Array], *, activation: str
 def modulus_of_continuity(f: Callable[[Array], Array], delta: float, *,
                           interval: tuple[float, float] = (0.0, 1.0),
                           num_points: int = 20001) -> float:
-  """``ω(f, δ) = sup_{|x - y| ≤ δ} |f(x) - f(y)|``, estimated on a grid."""
+  """``ω(f, δ) = sup_{|x - y| ≤ δ} |f(x) - f(y)|``, estimated on a grid; ``δ`` must be positive."""
+  if not (np.isfinite(delta) and delta > 0):
+    raise ValueError(f"modulus_of_continuity: delta must be a positive number, got {delta!r}")
+  checks.static_count(num_points, "modulus_of_continuity: num_points", minimum=2)
+  _check_grid("modulus_of_continuity", "num_points", num_points, interval)
   x = np.linspace(interval[0], interval[1], num_points)
   fx = np.asarray(f(jnp.asarray(x)), np.float64)
   k = max(1, int(round(delta / (x[1] - x[0]))))

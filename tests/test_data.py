@@ -49,3 +49,19 @@ def test_xor_is_not_linearly_separable_by_any_line():
     for c in np.linspace(-2, 2, 41):
       pred = (np.asarray(xs) @ np.array([np.cos(a), np.sin(a)]) + c >= 0).astype(int)
       assert np.any(pred != np.asarray(labels))
+
+
+@pytest.mark.parametrize("make,match", [
+    # num_classes=0 failed with "Slice size at index 0 in gather op is out of range".
+    (lambda: lm.make_blobs(jax.random.key(0), 10, 2, num_classes=0),
+     r"make_blobs: num_classes must be a positive integer \(static\), got 0"),
+    (lambda: lm.make_blobs(jax.random.key(0), 10, 0), r"make_blobs: num_features must be a positive"),
+    (lambda: lm.make_blobs(jax.random.key(0), -1, 2), r"make_blobs: num_examples must be a non-neg"),
+    (lambda: lm.make_blobs(jax.random.key(0), 10.0, 2), r"num_examples .* got 10.0"),
+    # d = 0 returned points without features and a "separator" of one offset.
+    (lambda: lm.make_separable(jax.random.key(0), 10, 0),
+     r"make_separable: num_features must be a positive integer \(static\), got 0"),
+])
+def test_generators_name_bad_sizes(make, match):
+  with pytest.raises(ValueError, match=match):
+    make()

@@ -81,6 +81,19 @@ def test_bernoulli_nll_is_bce_and_categorical_nll_is_ce(x64, rng):
                              -np.sum(np.log(probs[np.arange(40), classes])), rtol=1e-12)
 
 
+def test_categorical_nll_classes_outside_the_logits_raise_or_give_nan():
+  params = lm.LinearParams(jnp.eye(3), jnp.zeros(3))
+  xs = jnp.array([[2.0, 0.0, -1.0]] * 3)
+  with pytest.raises(ValueError, match=r"categorical_nll: labels holds values \[-1\] outside the "
+                                       r"allowed set \[0, 1, 2\]"):
+    lm.categorical_nll(params, xs, jnp.array([-1, 0, 2]))
+  # take_along_axis read -1 as the last class: the same NLL as labels (2, 0, 2).
+  assert np.isnan(jax.jit(lm.categorical_nll)(params, xs, jnp.array([-1, 0, 2])))
+  log_z = np.log(np.exp(2.0) + 1.0 + np.exp(-1.0))
+  np.testing.assert_allclose(lm.categorical_nll(params, xs, jnp.array([2, 0, 2])),
+                             3 * log_z - (-1.0 + 2.0 - 1.0), rtol=1e-6)
+
+
 def test_bad_inputs():
   with pytest.raises(ValueError, match="non-empty 1-D"):
     lm.gaussian_mle(np.ones((3, 2)))

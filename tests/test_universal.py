@@ -149,6 +149,13 @@ def test_constructed_against_trained():
     (lambda: ua.sawtooth_network(0), r"sawtooth_network: depth must be a positive integer .* got 0"),
     (lambda: ua.sawtooth_network(-1), r"sawtooth_network: depth .* got -1"),
     (lambda: ua.shallow_sawtooth_network(0), r"shallow_sawtooth_network: depth .* got 0"),
+    # A negative delta returned the one-step modulus (5e-5 for sin) as if it were a distance.
+    (lambda: ua.modulus_of_continuity(jnp.sin, -0.1),
+     r"modulus_of_continuity: delta must be a positive number, got -0.1"),
+    (lambda: ua.modulus_of_continuity(jnp.sin, 0.1, num_points=1),
+     r"num_points must be a >= 2 integer \(static\), got 1"),
+    (lambda: ua.modulus_of_continuity(jnp.sin, 0.1, interval=(1.0, 0.0)),
+     r"interval must be finite with a < b, got \(1.0, 0.0\)"),
 ])
 def test_constructions_reject_empty_grids(build, match):
   # They divided by zero (ZeroDivisionError), or built a network of no hidden units, or reversed
