@@ -472,6 +472,8 @@ def lstsq(xs: Array, ys: Array, l2: Array | float = 0.0, *, method: Method = "au
     method = "auto"
   sw = checks.check_weights(sample_weight, xs.shape[0], xs.dtype)
   checks.check_penalty(l2)
+  if rcond is not None:  # a negative cutoff kept the zero singular values and divided by them
+    checks.check_penalty(rcond, "rcond")
   params, info, data_finite = _lstsq(xs, ys, sw, l2, rcond, method=method,
                                    fit_intercept=fit_intercept)
   if gram_checks:
@@ -510,6 +512,7 @@ def conditioning(xs: Array, *, fit_intercept: bool = True, scale: bool = True,
   s = jnp.linalg.svd(xs, compute_uv=False)
   if rcond is None:
     rcond = default_rcond(n, d, xs.dtype)
+  checks.check_penalty(rcond, "rcond")
   rank = jnp.sum(s > rcond * s[0]).astype(jnp.int32)
   cond = jnp.where((s[-1] > 0) & (min(n, d) == d), s[0] / s[-1], jnp.inf)
   return cond, rank

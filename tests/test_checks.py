@@ -73,6 +73,19 @@ def test_bad_penalties(fit, l2, got):
     calls[fit]()
 
 
+@pytest.mark.parametrize("call", [
+    lambda xs, rcond: lm.lstsq(xs, xs[:, 0], method="svd", rcond=rcond),
+    lambda xs, rcond: lm.lstsq(xs, xs[:, 0], rcond=rcond),
+    lambda xs, rcond: lm.conditioning(xs, rcond=rcond)])
+def test_bad_rcond(call):
+  # A negative cutoff kept every singular value, zeros included, and divided by them.
+  xs = np.random.default_rng(0).normal(size=(12, 2)).astype(np.float32)
+  for rcond, got in ((-1.0, "-1.0"), (np.nan, "nan")):
+    with pytest.raises(ValueError, match=rf"rcond must be finite and non-negative, got {got}"):
+      call(xs, rcond)
+  call(xs, 0.0)  # zero keeps every nonzero singular value
+
+
 def test_traced_penalties_pass_unchecked():
   xs = np.random.default_rng(0).normal(size=(12, 2)).astype(np.float32)
   ws = jax.vmap(lambda l2: lm.lstsq(xs, xs[:, 0], l2)[0].w)(jnp.array([0.0, 1.0]))
