@@ -191,20 +191,29 @@ def check_same_shape(name: str, a: Any, a_name: str, b: Any, b_name: str) -> Non
                      "broadcast to [n, n])")
 
 
-def check_unit_interval(name: str, labels: Any) -> None:
-  """Raises ``ValueError`` if concrete ``labels`` hold a value outside ``[0, 1]`` (or NaN): the
-  binary cross-entropy takes classes {0, 1} or probabilities, and is silently wrong beyond them
-  (labels in {-1, +1}, the perceptron's, give a loss that can be negative). Traced labels pass;
-  the losses turn those entries into NaN."""
-  if not is_concrete(labels):
-    return
-  lab = np.asarray(labels)
-  with np.errstate(invalid="ignore"):
-    bad = ~((lab >= 0) & (lab <= 1))
-  if bad.any():
-    raise ValueError(f"{name}: labels must lie in [0, 1] (classes 0 and 1, or probabilities), got "
-                     f"{int(bad.sum())} value(s) outside, such as {lab[bad][:3]}; labels in "
-                     "{-1, +1} map to {0, 1} by (y + 1) / 2")
+def labels_in_range(name: str, labels: Any, num_classes: int | None = None) -> Array:
+  """Where ``labels`` are in range, as a boolean array for a loss to put NaN elsewhere.
+
+  The range is ``[0, 1]`` for the binary cross-entropy (``num_classes=None``: classes 0 and 1,
+  or probabilities) and the classes ``0 .. num_classes - 1`` otherwise. Concrete labels outside
+  it raise a ``ValueError`` naming them: labels in {-1, +1} (the perceptron's) give a binary
+  loss that can be negative, and optax's integer-label loss reads a class -1 as the last one,
+  a plausible loss of the wrong class. Traced labels cannot be checked; the mask turns their
+  examples' losses into NaN instead.
+  """
+  if is_concrete(labels):
+    lab = np.asarray(labels)
+    if num_classes is not None:
+      check_label_values(lab, None, num_classes, f"{name}: labels")
+    else:
+      with np.errstate(invalid="ignore"):
+        bad = ~((lab >= 0) & (lab <= 1))
+      if bad.any():
+        raise ValueError(f"{name}: labels must lie in [0, 1] (classes 0 and 1, or probabilities), "
+                         f"got {int(bad.sum())} value(s) outside, such as {lab[bad][:3]}; labels "
+                         "in {-1, +1} map to {0, 1} by (y + 1) / 2")
+  top = 1 if num_classes is None else num_classes - 1
+  return (labels >= 0) & (labels <= top)
 
 
 def check_penalty(l2: Any, name: str = "l2") -> None:

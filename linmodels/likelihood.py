@@ -128,9 +128,9 @@ def bernoulli_nll(params: LinearParams, xs: Array, labels: Array) -> Array:
   concrete and give ``nan`` when traced, as ``binary_cross_entropy``'s."""
   z = predict(params, xs)
   checks.check_same_shape("bernoulli_nll", z, "logits predict(params, xs)", labels, "labels")
-  checks.check_unit_interval("bernoulli_nll", labels)
+  in_range = checks.labels_in_range("bernoulli_nll", labels)
   nll = -(labels * jax.nn.log_sigmoid(z) + (1 - labels) * jax.nn.log_sigmoid(-z))
-  return jnp.sum(jnp.where((labels >= 0) & (labels <= 1), nll, jnp.nan))
+  return jnp.sum(jnp.where(in_range, nll, jnp.nan))
 
 
 def categorical_nll(params: LinearParams, xs: Array, labels: Array) -> Array:
@@ -140,8 +140,6 @@ def categorical_nll(params: LinearParams, xs: Array, labels: Array) -> Array:
   log_p = jax.nn.log_softmax(predict(params, xs), axis=-1)
   checks.check_same_shape("categorical_nll", log_p.shape[:-1], "examples", labels,
                           "integer labels")
-  num_classes = log_p.shape[-1]
-  if checks.is_concrete(labels):
-    checks.check_label_values(np.asarray(labels), None, num_classes, "categorical_nll: labels")
+  in_range = checks.labels_in_range("categorical_nll", labels, log_p.shape[-1])
   log_py = jnp.take_along_axis(log_p, labels[:, None], axis=-1)[:, 0]
-  return -jnp.sum(jnp.where((labels >= 0) & (labels < num_classes), log_py, jnp.nan))
+  return -jnp.sum(jnp.where(in_range, log_py, jnp.nan))

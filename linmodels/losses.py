@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from linmodels import checks
@@ -39,9 +38,8 @@ def binary_cross_entropy(logits: Array, labels: Array) -> Array:
   Array([6.931472e-01, 0.000000e+00, 1.000000e+04], dtype=float32)
   """
   checks.check_same_shape("binary_cross_entropy", logits, "logits", labels, "labels")
-  checks.check_unit_interval("binary_cross_entropy", labels)
-  bce = optax.losses.sigmoid_binary_cross_entropy(logits, labels)
-  return jnp.where((labels >= 0) & (labels <= 1), bce, jnp.nan)
+  in_range = checks.labels_in_range("binary_cross_entropy", labels)
+  return jnp.where(in_range, optax.losses.sigmoid_binary_cross_entropy(logits, labels), jnp.nan)
 
 
 def sigmoid_squared_error(logits: Array, labels: Array) -> Array:
@@ -78,11 +76,9 @@ def cross_entropy(logits: Array, labels: Array) -> Array:
                      f"{logits_shape}: integer classes need {logits_shape[:-1]}, one-hot (or "
                      f"probability) vectors {logits_shape}")
   if integer:
-    num_classes = logits_shape[-1]
-    if checks.is_concrete(labels):
-      checks.check_label_values(np.asarray(labels), None, num_classes, "cross_entropy: labels")
-      if not jnp.issubdtype(labels.dtype, jnp.integer):  # integral floats, as check_labels takes
-        labels = labels.astype(jnp.int32)
+    in_range = checks.labels_in_range("cross_entropy", labels, logits_shape[-1])
+    if checks.is_concrete(labels) and not jnp.issubdtype(labels.dtype, jnp.integer):
+      labels = labels.astype(jnp.int32)  # checked integral: as check_labels takes them
     ce = optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)
-    return jnp.where((labels >= 0) & (labels < num_classes), ce, jnp.nan)
+    return jnp.where(in_range, ce, jnp.nan)
   return optax.losses.softmax_cross_entropy(logits, labels)
