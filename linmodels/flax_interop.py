@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import flax.serialization
 import jax
+import numpy as np
 
 from linmodels.mlp import ACTIVATIONS, Dense, MLPParams
 
@@ -54,6 +55,16 @@ def save_params(path: str | pathlib.Path, params: Any) -> None:
 
 
 def load_params(path: str | pathlib.Path, template: Any) -> Any:
-  """Reads params written by ``save_params`` into the structure of ``template`` (shapes and
-  dtypes checked by flax), bit for bit."""
-  return flax.serialization.from_bytes(template, pathlib.Path(path).read_bytes())
+  """Reads params written by ``save_params`` into the structure of ``template``, bit for bit.
+
+  Raises ``ValueError`` when a saved array's shape or dtype differs from the template's (flax
+  restores the saved arrays whatever the template's shapes: a width-8 template silently gave a
+  width-4 network)."""
+  loaded = flax.serialization.from_bytes(template, pathlib.Path(path).read_bytes())
+  want = jax.tree_util.tree_flatten_with_path(template)[0]
+  for (key_path, t), g in zip(want, jax.tree.leaves(loaded)):
+    (ts, td), (gs, gd) = ((np.shape(a), np.asarray(a).dtype) for a in (t, g))
+    if (ts, td) != (gs, gd):
+      raise ValueError(f"load_params: {path} holds {jax.tree_util.keystr(key_path)} of shape "
+                       f"{gs} and dtype {gd}, where the template has {ts} and {td}")
+  return loaded

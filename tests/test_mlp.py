@@ -134,6 +134,12 @@ def test_save_and_load_exactly(tmp_path):
     np.testing.assert_array_equal(a, b)
     assert a.dtype == b.dtype
   assert type(loaded[0]).__name__ == "Dense"
+  # Another width or dtype in the template is named (flax restored the saved arrays regardless).
+  with pytest.raises(ValueError, match=r"holds \[0\]\.w of shape \(3, 8\) and dtype float32, "
+                                       r"where the template has \(3, 4\) and float32"):
+    flax_interop.load_params(path, lm.init_mlp(jax.random.key(9), (3, 4, 1)))
+  with pytest.raises(ValueError, match=r"where the template has \(3, 8\) and float16"):
+    flax_interop.load_params(path, lm.init_mlp(jax.random.key(9), (3, 8, 1), dtype=jnp.float16))
 
 
 def test_bad_inputs():
