@@ -253,11 +253,13 @@ def check_step_size(learning_rate: Any, name: str = "learning_rate") -> None:
     value = np.asarray(learning_rate)
   else:
     return
+  if value.ndim:
+    raise ValueError(f"{name} must be a scalar, got shape {value.shape} (to sweep several, "
+                     f"jax.vmap over the fit)")
   with np.errstate(invalid="ignore"):
-    ok = np.all(np.isfinite(value) & (value > 0))
+    ok = np.isfinite(value) & (value > 0)
   if not ok:
-    raise ValueError(f"{name} must be a finite positive number, got "
-                     f"{value.item() if value.ndim == 0 else value.tolist()}")
+    raise ValueError(f"{name} must be a finite positive number, got {value.item()}")
 
 
 def check_weights(sample_weight: Any, n: int, dtype: Any) -> Array | None:

@@ -177,6 +177,13 @@ def _run_fit(loss_fn, make_optimizer, hyper, params, data, *, num_steps, tol, di
   """``_fit`` with ``make_optimizer(hyper, data)`` (``hyper``: traced hyperparameters) in one
   ``jax.jit`` program, taken from ``_fit_cache`` where an equal one was compiled before."""
   num_steps = checks.static_count(num_steps, "num_steps")
+  if not isinstance(data, (tuple, list)):
+    # An array here was unpacked row by row: "loss() takes 3 positional arguments but 61 were
+    # given".
+    raise TypeError(f"data must be a tuple of what loss_fn takes after params, e.g. (xs, ys), "
+                    f"got {type(data).__name__}"
+                    + (f" of shape {tuple(data.shape)}" if hasattr(data, "shape") else ""))
+  checks.check_penalty(tol, "tol")
   args = (params, data, hyper, tol, divergence_factor, key)
   static = (num_steps, batch_size, early_exit)
   try:

@@ -284,3 +284,26 @@ def test_fit_optax_names_an_optimizer_that_is_not_one():
   with pytest.raises(TypeError, match=r"optimizer must be an optax GradientTransformation .* got str 'adam'"):
     lm.fit_optax(lm.mse_loss, lm.init_linear(2), (xs, ys), "adam", num_steps=3)
   assert lm.fit_optax(lm.mse_loss, lm.init_linear(2), [xs, ys], optax.adam(0.1), num_steps=3).losses.shape == (3,)
+
+
+def test_fits_name_data_that_is_not_a_tuple_a_vector_step_and_a_bad_tol():
+  xs, ys = np.ones((6, 2), np.float32), np.arange(6.0, dtype=np.float32)
+  p0 = lm.init_linear(2)
+  # An array as data was unpacked row by row: "mse_loss() takes 3 positional arguments but 7
+  # were given".
+  with pytest.raises(TypeError, match=r"data must be a tuple of what loss_fn takes after params, "
+                                      r"e\.g\. \(xs, ys\), got ArrayImpl of shape \(6, 2\)"):
+    lm.fit_gd(lm.mse_loss, p0, jnp.asarray(xs), 0.1, num_steps=2)
+  with pytest.raises(TypeError, match=r"data must be a tuple .* got dict"):
+    lm.fit_optax(lm.mse_loss, p0, {"xs": xs, "ys": ys}, optax.sgd(0.1), num_steps=2)
+  # Two step sizes at once failed with "mul got incompatible shapes"; a sweep is a vmap.
+  with pytest.raises(ValueError, match=r"learning_rate must be a scalar, got shape \(2,\) \(to "
+                                       r"sweep several, jax\.vmap over the fit\)"):
+    lm.fit_gd(lm.mse_loss, p0, (xs, ys), np.array([0.1, 0.2]), num_steps=2)
+  # A negative tol can never be met: the fit ran its steps and said "not converged".
+  for tol in (-1.0, float("nan")):
+    with pytest.raises(ValueError, match="tol must be finite and non-negative"):
+      lm.minimize(lm.mse_loss, p0, (xs, ys), method="lbfgs", num_steps=2, tol=tol)
+  res = jax.vmap(lambda lr: lm.fit_gd(lm.mse_loss, p0, (xs, ys), lr, num_steps=2))(
+      jnp.array([0.1, 0.2]))
+  assert res.losses.shape == (2, 2)
