@@ -91,7 +91,10 @@ def bce_gradient(params: LinearParams, xs: Array, labels: Array) -> LinearParams
   >>> bool(jnp.allclose(bce_gradient(p, xs, ys).w, jax.grad(lecture_bce)(p, xs, ys).w))
   True
   """
-  r = predict_proba(params, xs) - labels
+  p = predict_proba(params, xs)
+  checks.check_same_shape("bce_gradient", p, "probabilities predict_proba(params, xs)", labels,
+                          "labels")
+  r = jnp.where(checks.labels_in_range("bce_gradient", labels), p - labels, jnp.nan)
   return LinearParams(w=jnp.matmul(xs.T, r, precision=HIGHEST), b=jnp.sum(r))
 
 

@@ -372,3 +372,25 @@ def test_binary_losses_refuse_labels_outside_the_unit_interval(loss, reduce):
                                          rf"{shown}; labels in {{-1, \+1}} map to {{0, 1}}"):
       loss(z, jnp.array(bad))
     assert np.isnan(np.asarray(jax.jit(loss)(z, jnp.array(bad)))).any()
+
+
+def test_sigmoid_mse_and_the_bce_gradient_refuse_labels_outside_the_unit_interval():
+  z = jnp.array([0.5, -1.0, 2.0])
+  sig = 1 / (1 + np.exp(-np.array([0.5, -1.0, 2.0])))
+  y = np.array([1.0, 0.0, 0.3])
+  # ½ Σ (y - σ)² and Σ (σ - y) [x 1], by hand (x = z, w = 1, b = 0).
+  np.testing.assert_allclose(lm.sigmoid_mse_loss(_ONE, z[:, None], jnp.asarray(y, jnp.float32)),
+                             0.5 * np.sum((y - sig) ** 2), rtol=1e-5)
+  g = lm.bce_gradient(_ONE, z[:, None], jnp.asarray(y, jnp.float32))
+  np.testing.assert_allclose(g.w, [np.sum((sig - y) * np.array([0.5, -1.0, 2.0]))], rtol=1e-5)
+  np.testing.assert_allclose(g.b, np.sum(sig - y), rtol=1e-5)
+  bad = jnp.array([1.0, -1.0, 1.0])  # the perceptron's labels
+  for name, call in (("sigmoid_squared_error", lambda y: lm.sigmoid_mse_loss(_ONE, z[:, None], y)),
+                     ("bce_gradient", lambda y: lm.bce_gradient(_ONE, z[:, None], y))):
+    with pytest.raises(ValueError, match=rf"{name}: labels must lie in \[0, 1\]"):
+      call(bad)
+    assert any(np.isnan(np.asarray(leaf)).any() for leaf in jax.tree.leaves(jax.jit(call)(bad)))
+  # A column of labels against [n] probabilities broadcast to [n, n] in the gradient.
+  with pytest.raises(ValueError, match=r"bce_gradient: probabilities .* have shape \(3,\) but "
+                                       r"labels \(3, 1\)"):
+    lm.bce_gradient(_ONE, z[:, None], jnp.asarray(y, jnp.float32)[:, None])
