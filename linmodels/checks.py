@@ -219,7 +219,9 @@ def labels_in_range(name: str, labels: Any, num_classes: int | None = None) -> A
 def check_penalty(l2: Any, name: str = "l2") -> None:
   """Raises ``ValueError`` if a concrete penalty strength (a number or an array of them) is
   negative or not finite: a negative ridge makes the objective unbounded below or non-convex,
-  and NaN made every coefficient NaN without a word. Traced strengths pass unchecked.
+  and NaN made every coefficient NaN without a word. Traced strengths pass unchecked. The other
+  non-negative settings go through it too, under their own ``name``: a fit's gradient
+  tolerance ``tol`` and ``lstsq``'s singular-value cutoff ``rcond``.
 
   A Python number is checked on the host, without a device operation (the classifiers' fits on
   small data take well under a millisecond).
